@@ -1,0 +1,63 @@
+# Hearth. `make run` and `make test` install what is missing (Debian, as root)
+# and need nothing else. See README.md.
+SHELL := /bin/bash
+GO ?= go
+BIN := $(CURDIR)/bin
+TOOLS := $(BIN)/tools
+STATICCHECK_VERSION := v0.8.2
+# Debian packages the runtime and its tests need.
+APT_RUNTIME := containerd runc containernetworking-plugins iptables
+# Debian packages the benchmark needs besides: the peer engine.
+APT_BENCH := docker.io
+
+.PHONY: all build run test unit check bench deps deps-bench tools clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -o $(BIN)/hearthd ./cmd/hearthd
+
+# deps installs the Debian packages that are missing, and only those.
+deps:
+	@$(call apt_install,$(APT_RUNTIME))
+
+deps-bench:
+	@$(call apt_install,$(APT_RUNTIME) $(APT_BENCH))
+
+define apt_install
+missing=""; for p in $(1); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
+if [ -n "$$missing" ]; then \
+  if [ "$$(id -u)" != 0 ]; then echo "Hearth needs these Debian packages:$$missing (run as root, or apt-get install them)"; exit 1; fi; \
+  echo "installing$$missing"; \
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+fi
+endef
+
+run: deps build
+	$(BIN)/hearthd --dev
+
+tools: $(TOOLS)/staticcheck
+
+$(TOOLS)/staticcheck:
+	GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+# check: formatting, vet, staticcheck and the dependency-direction test.
+check: tools
+	@out=$$(gofmt -l $$(git ls-files -co --exclude-standard '*.go' | grep -v '_templ\.go$$')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(TOOLS)/staticcheck ./...
+	$(GO) test -count=1 ./internal/archtest
+
+# test: everything, under the race detector. Tests that need containerd start
+# their own private one; under CI (CI set) a missing part fails them.
+test: deps check
+	$(GO) test -race -count=1 -timeout 15m ./...
+
+# bench writes .bench/*.json and prints each as a table.
+bench: deps-bench
+	@mkdir -p .bench
+	$(GO) test -count=1 -timeout 30m -run '^TestBench' -v ./internal/bench/ -args -bench.out=$(CURDIR)/.bench
+
+clean:
+	rm -rf $(BIN) .bench
