@@ -231,23 +231,32 @@ func TestLogsRotateAtCap(t *testing.T) {
 	if total > 3*(limit+512) {
 		t.Errorf("got %d bytes of logs in all, want at most 3 files' worth", total)
 	}
-	// The newest lines are readable, stdout and stderr alike.
-	var streams = map[string]int{}
-	var last string
-	err := tc.Logs(ctx, s.ID, rt.LogOptions{Tail: 50}, func(en rt.LogEntry) error {
-		streams[en.Stream]++
-		last = en.Line
-		return nil
+	// The newest lines are readable, stdout and stderr alike. The two
+	// streams are separate pipes copied side by side, so first wait until
+	// the burst is all written, then write one line to each.
+	lastLines := func(n int) map[string]string {
+		got := map[string]string{}
+		_ = tc.Logs(ctx, s.ID, rt.LogOptions{Tail: n}, func(en rt.LogEntry) error {
+			got[en.Line] = en.Stream
+			return nil
+		})
+		return got
+	}
+	waitFor(t, "the burst written", 10*time.Second, func() (bool, error) {
+		for line := range lastLines(3) {
+			if strings.HasPrefix(line, "web log line 1999 ") {
+				return true, nil
+			}
+		}
+		return false, nil
 	})
-	if err != nil {
+	if _, err := get(ctx, info.IP, 8080, "/log?lines=1&size=12"); err != nil {
 		t.Fatal(err)
 	}
-	if streams["stdout"] == 0 || streams["stderr"] == 0 {
-		t.Errorf("got streams %v in the last 50 lines, want both", streams)
-	}
-	if last == "" {
-		t.Error("got no last line")
-	}
+	waitFor(t, "the last lines of both streams", 10*time.Second, func() (bool, error) {
+		got := lastLines(2)
+		return got["web log line"] == "stdout" && got["web stderr line after 1 lines"] == "stderr", nil
+	})
 
 	// Follow sees a line written after it started.
 	fctx, cancel := context.WithTimeout(ctx, 15*time.Second)
