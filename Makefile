@@ -56,8 +56,8 @@ test: deps check
 
 # bench writes .bench/*.json and prints each as a table.
 bench: deps-bench
-	@mkdir -p .bench
-	$(GO) test -count=1 -timeout 30m -run '^TestBench' -v ./internal/bench/ -args -bench.out=$(CURDIR)/.bench
+	$(GO) build -trimpath -o $(BIN)/hearth-bench ./internal/bench
+	$(BIN)/hearth-bench -out $(CURDIR)/.bench runtime
 
 clean:
 	rm -rf $(BIN) .bench

@@ -21,15 +21,15 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 
 func baseSpec() ContainerSpec {
 	return ContainerSpec{
-		ID:       "app-web",
-		Group:    "app",
-		Image:    "registry.example/web:1.0@sha256:" + "ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12",
-		Network:  "app",
-		Names:    []string{"web"},
-		DataDir:  "/var/lib/hearth/apps/app",
-		Volumes:  []Volume{{Source: "web", Target: "/app/data"}},
-		Env:      []string{"STORE_URL=http://store:8081"},
-		Health:   &HealthCheck{HTTPPath: "/healthz", HTTPPort: 8080, Interval: time.Second},
+		ID:        "app-web",
+		Group:     "app",
+		Image:     "registry.example/web:1.0@sha256:" + "ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12",
+		Network:   "app",
+		Names:     []string{"web"},
+		DataDir:   "/var/lib/hearth/apps/app",
+		Volumes:   []Volume{{Source: "web", Target: "/app/data"}},
+		Env:       []string{"STORE_URL=http://store:8081"},
+		Health:    &HealthCheck{HTTPPath: "/healthz", HTTPPort: 8080, Interval: time.Second},
 		Resources: Resources{MemoryBytes: 64 << 20, PidsLimit: 64},
 	}
 }
