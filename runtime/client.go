@@ -226,3 +226,13 @@ func (c *Client) RemoveNetwork(ctx context.Context, name string) error {
 	}
 	return nil
 }
+
+// Networks names the networks the runtime has made.
+func (c *Client) Networks() []string {
+	nets := c.net.List()
+	out := make([]string, 0, len(nets))
+	for _, n := range nets {
+		out = append(out, n.Name)
+	}
+	return out
+}

@@ -33,7 +33,7 @@ func (c *Client) Ensure(ctx context.Context, s ContainerSpec) (info ContainerInf
 	}
 	ctx = c.ns(ctx)
 	defer c.lock(s.ID)()
-	hash := specHash(s)
+	hash := SpecHash(s)
 
 	existing, err := c.ctd.LoadContainer(ctx, s.ID)
 	switch {

@@ -28,9 +28,11 @@ type hostPaths struct {
 	Volumes []string
 }
 
-// specHash identifies a ContainerSpec: equal specs hash equal, and any change
-// that matters to the container changes it.
-func specHash(s ContainerSpec) string {
+// SpecHash identifies a ContainerSpec: equal specs hash equal, and any change
+// that matters to the container changes it. ContainerInfo.SpecHash holds the
+// hash of the spec a container was made from, so a caller can tell whether
+// Ensure would replace it without asking.
+func SpecHash(s ContainerSpec) string {
 	b, _ := json.Marshal(s) // a ContainerSpec always marshals
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:12])

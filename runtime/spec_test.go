@@ -124,11 +124,11 @@ func TestSpecGolden(t *testing.T) {
 func TestSpecHashChangesWithSpec(t *testing.T) {
 	a := baseSpec()
 	b := baseSpec()
-	if specHash(a) != specHash(b) {
+	if SpecHash(a) != SpecHash(b) {
 		t.Fatal("equal specs hash differently")
 	}
 	b.Env = append(b.Env, "X=1")
-	if specHash(a) == specHash(b) {
+	if SpecHash(a) == SpecHash(b) {
 		t.Fatal("got the same hash for different env, want different")
 	}
 }

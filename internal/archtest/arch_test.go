@@ -40,7 +40,8 @@ func rules() []rule {
 		{m("firstboot"), []string{m("agent"), m("web"), m("cmd"), m("image")}},
 		{m("cmd/hearthd"), []string{m("image"), m("internal/testenv")}},
 		{m("internal/ctrd"), []string{m("agent"), m("runtime"), m("web")}},
-		{m(""), []string{m("internal/testenv")}}, // tests only: no non-test package links it
+		// Test tooling only: no package links it but tests and the benchmark.
+		{m(""), []string{m("internal/testenv")}},
 	}
 }
 
@@ -100,7 +101,7 @@ func TestDependencyDirection(t *testing.T) {
 	for _, r := range rules() {
 		t.Run(strings.TrimPrefix(r.from, module+"/"), func(t *testing.T) {
 			for pkg, ds := range all {
-				if !under(pkg, r.from) || under(pkg, module+"/internal/testenv") || under(pkg, module+"/internal/archtest") {
+				if !under(pkg, r.from) || under(pkg, module+"/internal/testenv") || under(pkg, module+"/internal/archtest") || under(pkg, module+"/internal/bench") {
 					continue
 				}
 				for _, d := range ds {

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"syscall"
@@ -103,10 +104,23 @@ func Start(ctx context.Context, opts Options) (*Daemon, error) {
 	d.cmd.Stdout = logf
 	d.cmd.Stderr = logf
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
-	if err := d.cmd.Start(); err != nil {
+	// The parent-death signal fires when the *thread* that started the
+	// child ends, and Go ends a thread whenever a goroutine exits locked to
+	// it (the network code does so on purpose). So the daemon is started from
+	// a goroutine that stays locked to its thread until the daemon exits.
+	started := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends after the daemon
+		if err := d.cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
+		d.done <- d.cmd.Wait()
+	}()
+	if err := <-started; err != nil {
 		return nil, fmt.Errorf("start containerd: %w", err)
 	}
-	go func() { d.done <- d.cmd.Wait() }()
 
 	ticker := time.NewTicker(20 * time.Millisecond)
 	defer ticker.Stop()

@@ -1,0 +1,105 @@
+// Command bench measures how fast Hearth's runtime starts a container, next
+// to ctr and docker on the same machine, and writes .bench/runtime.json:
+//
+//	bench [flags] runtime
+//
+// It starts everything it needs (a private containerd, an in-process
+// registry with the sample web image, a private dockerd) and stops it at the
+// end. It must run as root. `make bench` builds and runs it. The binary is
+// also the runtime's log driver: containerd's shim starts it with the
+// driver's arguments.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/hearthbox/hearth/runtime/logfile"
+)
+
+func main() {
+	// containerd's shim starts this binary as the runtime's log driver.
+	if logfile.IsDriverInvocation(os.Args[1:], os.Getenv) {
+		os.Exit(logfile.Main())
+	}
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run parses the command line, runs the benchmark and returns the exit
+// code: 0 when it ran (whatever its targets say, unless -strict), 1 when it
+// could not, 2 for a bad command line, 3 for missed targets with -strict.
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: bench [flags] runtime")
+		fs.PrintDefaults()
+	}
+	cfg := Config{Stdout: stdout, Progress: stderr}
+	fs.StringVar(&cfg.OutDir, "out", ".bench", "folder for runtime.json")
+	fs.IntVar(&cfg.Runs, "runs", 25, "measured rounds per method (at least 20)")
+	fs.IntVar(&cfg.Warmup, "warmup", 1, "rounds before the measured ones, not counted")
+	fs.DurationVar(&cfg.Poll, "poll", 2*time.Millisecond, "interval between HTTP attempts")
+	fs.DurationVar(&cfg.Settle, "settle", 200*time.Millisecond, "pause after each removal")
+	fs.DurationVar(&cfg.CycleTimeout, "timeout", time.Minute, "limit of one start, up to its first HTTP 200")
+	fs.StringVar(&cfg.Containerd, "containerd", "containerd", "containerd binary")
+	fs.StringVar(&cfg.Ctr, "ctr", "ctr", "ctr binary")
+	fs.StringVar(&cfg.Docker, "docker", defaultDockerCLI(), "docker CLI (Debian's docker.io)")
+	fs.StringVar(&cfg.Dockerd, "dockerd", "dockerd", "dockerd binary")
+	fs.StringVar(&cfg.DockerHost, "docker-host", "", "use this dockerd (unix:///path) instead of starting a private one")
+	fs.StringVar(&cfg.CNIPlugins, "cni-plugins", "/usr/lib/cni", "folder of the CNI plugins (linked at -cni-bin-dir if that is missing)")
+	fs.StringVar(&cfg.CNIConfDir, "cni-conf-dir", "/etc/cni/net.d", "ctr's CNI configuration folder (fixed in ctr 1.6)")
+	fs.StringVar(&cfg.CNIPluginDir, "cni-bin-dir", "/opt/cni/bin", "ctr's CNI plugin folder (fixed in ctr 1.6)")
+	fs.StringVar(&cfg.CNICacheDir, "cni-cache-dir", "/var/lib/cni", "ctr's CNI result cache (fixed in ctr 1.6)")
+	verbose := fs.Bool("v", false, "log what the benchmark and the runtime do on stderr")
+	strict := fs.Bool("strict", false, "exit with status 3 when a target is missed")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() != 1 || fs.Arg(0) != "runtime" {
+		fs.Usage()
+		return 2
+	}
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	self, err := os.Executable()
+	if err != nil {
+		fmt.Fprintf(stderr, "bench: %v\n", err)
+		return 1
+	}
+	cfg.LogDriver = self
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := runBench(ctx, cfg); err != nil {
+		if errors.Is(err, errTargetsMissed) {
+			if *strict {
+				return 3
+			}
+			return 0
+		}
+		fmt.Fprintf(stderr, "bench: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// defaultDockerCLI prefers Debian's docker CLI (/usr/bin/docker, from
+// docker.io) over another one earlier on PATH.
+func defaultDockerCLI() string {
+	if _, err := os.Stat("/usr/bin/docker"); err == nil {
+		return "/usr/bin/docker"
+	}
+	return "docker"
+}
