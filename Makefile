@@ -16,6 +16,7 @@ all: build
 
 build:
 	$(GO) build -trimpath -o $(BIN)/hearthd ./cmd/hearthd
+	$(GO) build -trimpath -o $(BIN)/hearth ./cmd/hearth
 
 # deps installs the Debian packages that are missing, and only those.
 deps:
@@ -33,8 +34,10 @@ if [ -n "$$missing" ]; then \
 fi
 endef
 
+# run: hearthd in development mode (state in ./.hearth, a private containerd)
+# with the offline sample catalog; make run prints the HEARTH_SOCKET to use.
 run: deps build
-	$(BIN)/hearthd --dev
+	$(GO) run ./internal/devrun -state $(CURDIR)/.hearth -hearthd $(BIN)/hearthd
 
 tools: $(TOOLS)/staticcheck
 

@@ -1,6 +1,7 @@
-// Command hearthd is Hearth's agent. It drives containerd for the apps and,
-// started by containerd's shim with the log-driver marker, doubles as the
-// writer of container logs (so one static binary does both).
+// Command hearthd is Hearth's agent. It drives containerd for the apps,
+// serves the local API to the hearth CLI, and talks to systemd. Started by
+// containerd's shim with the log-driver marker, it doubles as the writer of
+// container logs, so that one static binary does both.
 package main
 
 import (
@@ -8,14 +9,15 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
-	"github.com/hearthbox/hearth/internal/ctrd"
-	rt "github.com/hearthbox/hearth/runtime"
 	"github.com/hearthbox/hearth/runtime/logfile"
 )
 
@@ -23,24 +25,53 @@ func main() {
 	if logfile.IsDriverInvocation(os.Args[1:], os.Getenv) {
 		os.Exit(logfile.Main())
 	}
-	os.Exit(run(os.Args[1:]))
+	os.Exit(run(os.Args[1:], os.Stderr))
 }
 
-// config is what the flags say.
+// config is what the command line says.
 type config struct {
 	dev        bool
 	stateDir   string
 	containerd string
+	socket     string
+	// devCatalog and devCatalogKey name a catalog to trust in development
+	// (the sample catalog that make run builds).
+	devCatalog    string
+	devCatalogKey string
+	healthTimeout time.Duration
+	// netPrefix and netPool name the app networks' bridges and chains and
+	// the addresses they take (several hearthd on one host, as in tests).
+	netPrefix string
+	netPool   netip.Prefix
+	logLevel  slog.Level
 }
 
-func parseFlags(args []string) (config, error) {
+func parseFlags(args []string, stderr io.Writer) (config, error) {
 	var c config
 	fs := flag.NewFlagSet("hearthd", flag.ContinueOnError)
-	fs.BoolVar(&c.dev, "dev", false, "development mode: state in ./.hearth, a private containerd")
+	fs.SetOutput(stderr)
+	fs.BoolVar(&c.dev, "dev", false, "development mode: state in ./.hearth, a private containerd, the socket in the state folder")
 	fs.StringVar(&c.stateDir, "state", "", "state folder (default /var/lib/hearth, or ./.hearth with --dev)")
-	fs.StringVar(&c.containerd, "containerd", "/run/containerd/containerd.sock", "containerd socket (ignored with --dev)")
-	if err := fs.Parse(args); err != nil {
+	fs.StringVar(&c.containerd, "containerd", "/run/containerd/containerd.sock", "containerd's socket (ignored with --dev)")
+	fs.StringVar(&c.socket, "socket", "", "the API socket (default /run/hearth/hearthd.sock, or <state>/hearthd.sock with --dev)")
+	fs.StringVar(&c.devCatalog, "dev-catalog", "", "with --dev: a signed catalog file to trust too")
+	fs.StringVar(&c.devCatalogKey, "dev-catalog-key", "", "with --dev: the base64 public key of --dev-catalog")
+	fs.DurationVar(&c.healthTimeout, "health-timeout", 3*time.Minute, "how long an install or update waits for the app to be healthy")
+	fs.StringVar(&c.netPrefix, "net-prefix", "hearth", "prefix of the app networks' bridges and firewall chains")
+	pool := fs.String("net-pool", "10.89.0.0/16", "the addresses app networks take, a /24 each")
+	debug := fs.Bool("debug", false, "log debug messages")
+	var err error
+	if err = fs.Parse(args); err != nil {
 		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if c.netPool, err = netip.ParsePrefix(*pool); err != nil {
+		return c, fmt.Errorf("--net-pool: %w", err)
+	}
+	if *debug {
+		c.logLevel = slog.LevelDebug
 	}
 	if c.stateDir == "" {
 		c.stateDir = "/var/lib/hearth"
@@ -53,18 +84,28 @@ func parseFlags(args []string) (config, error) {
 		return c, err
 	}
 	c.stateDir = abs
+	if c.socket == "" {
+		c.socket = "/run/hearth/hearthd.sock"
+		if c.dev {
+			c.socket = filepath.Join(c.stateDir, "hearthd.sock")
+		}
+	}
+	if (c.devCatalog != "" || c.devCatalogKey != "") && !c.dev {
+		return c, errors.New("--dev-catalog is for development only: add --dev")
+	}
 	return c, nil
 }
 
-func run(args []string) int {
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	cfg, err := parseFlags(args)
+func run(args []string, stderr io.Writer) int {
+	cfg, err := parseFlags(args, stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
+		fmt.Fprintln(stderr, "hearthd:", err)
 		return 2
 	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	if err := serve(ctx, cfg, log); err != nil {
@@ -72,44 +113,4 @@ func run(args []string) int {
 		return 1
 	}
 	return 0
-}
-
-func serve(ctx context.Context, cfg config, log *slog.Logger) error {
-	self, err := os.Executable()
-	if err != nil {
-		return fmt.Errorf("find own binary: %w", err)
-	}
-	address := cfg.containerd
-	if cfg.dev {
-		d, err := ctrd.Start(ctx, ctrd.Options{Dir: filepath.Join(cfg.stateDir, "containerd"), KeepTasks: true})
-		if err != nil {
-			return err
-		}
-		defer func() {
-			if err := d.Stop(context.WithoutCancel(ctx)); err != nil {
-				log.Warn("stop containerd", "err", err)
-			}
-		}()
-		address = d.Socket
-		log.Info("private containerd started", "socket", d.Socket, "log", d.Log)
-	}
-	client, err := rt.New(ctx, rt.Config{
-		Address:   address,
-		StateDir:  filepath.Join(cfg.stateDir, "runtime"),
-		DataRoot:  filepath.Join(cfg.stateDir, "apps"),
-		LogDriver: self,
-		Logger:    log,
-	})
-	if err != nil {
-		return err
-	}
-	defer client.Close()
-	ctrs, err := client.List(ctx, "")
-	if err != nil {
-		return err
-	}
-	log.Info("hearthd ready", "state", cfg.stateDir, "containers", len(ctrs))
-	<-ctx.Done()
-	log.Info("hearthd stopping; containers keep running")
-	return nil
 }

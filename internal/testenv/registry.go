@@ -35,6 +35,9 @@ type RegistryOptions struct {
 	// digest-mismatch tests. Pushes and HEADs are unaffected, so a test
 	// pushes normally, then pulls a corrupt blob. Manifests are not tampered.
 	Tamper bool
+	// Addr is where to listen; default 127.0.0.1:0. It must be a loopback
+	// address: the registry speaks plain HTTP.
+	Addr string
 }
 
 // Registry is an in-process OCI registry (go-containerregistry's
@@ -72,7 +75,14 @@ func StartRegistry(opts RegistryOptions) (*Registry, error) {
 		h = basicAuth(opts.Username, opts.Password, h)
 	}
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr := opts.Addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	if host, _, err := net.SplitHostPort(addr); err != nil || !net.ParseIP(host).IsLoopback() {
+		return nil, fmt.Errorf("registry address %q: must be a loopback host:port", addr)
+	}
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("start registry: %w", err)
 	}

@@ -1,0 +1,13 @@
+package api
+
+// RefreshCatalogsRequest is the body of POST /v1/catalogs/refresh.
+type RefreshCatalogsRequest struct {
+	// ID names the catalog to refresh; "" refreshes all.
+	ID string `json:"id,omitempty"`
+}
+
+// UpdateRequest is the body of POST /v1/apps/{id}/update.
+type UpdateRequest struct {
+	// Version is the catalog version to update to; "" = the latest.
+	Version string `json:"version,omitempty"`
+}

@@ -1,0 +1,29 @@
+// Package state is the agent's typed store: every wish of the owner (the
+// apps and their settings), every operation in flight, the activity log and
+// the catalogs the box trusts live in one bbolt file. Only package agent (and
+// the tools that inspect a state file) imports it, and no one outside this
+// package touches a *bbolt.Tx: reads and writes go through Store and Tx, whose
+// methods take and return the plain record types below.
+//
+// The bucket tree (schema 1; keys → values, values are JSON):
+//
+//	meta
+//	├── schema              → decimal schema version ("1")
+//	apps
+//	├── <app id>            → App
+//	ops
+//	├── <operation id>      → Operation (ids sort by time)
+//	opsByApp
+//	├── <app id>/<op id>    → "" (index: an app's operations, oldest first)
+//	activity
+//	├── <seq, 8 bytes BE>   → Activity (the newest ActivityLimit entries)
+//	catalogs
+//	└── <catalog id>        → CatalogRecord
+//
+// Invariants the store keeps: at most one open (running) operation per app,
+// and it is the app's newest; a finished operation never runs again; a record
+// is written only when its bytes change; App.Generation grows on every change
+// of an app and never repeats. Open migrates older files through an ordered list of
+// migrations, one transaction each, and refuses files from a newer schema.
+// docs/state.md describes the schema and the migration rule.
+package state

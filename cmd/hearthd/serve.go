@@ -1,0 +1,176 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/coreos/go-systemd/v22/daemon"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/hearthbox/hearth/agent"
+	"github.com/hearthbox/hearth/agent/api"
+	"github.com/hearthbox/hearth/agent/catalog"
+	"github.com/hearthbox/hearth/agent/state"
+	"github.com/hearthbox/hearth/internal/ctrd"
+	rt "github.com/hearthbox/hearth/runtime"
+	"github.com/hearthbox/hearth/runtime/network"
+)
+
+// version is hearthd's version, set at link time.
+const version = "0.1.0-dev"
+
+// serve wires the parts and runs them until ctx ends.
+func serve(ctx context.Context, cfg config, log *slog.Logger) error {
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find own binary: %w", err)
+	}
+	if err := os.MkdirAll(cfg.stateDir, 0o700); err != nil {
+		return fmt.Errorf("state folder: %w", err)
+	}
+	address := cfg.containerd
+	if cfg.dev {
+		d, err := ctrd.Start(ctx, ctrd.Options{Dir: filepath.Join(cfg.stateDir, "containerd"), KeepTasks: true})
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if err := d.Stop(context.WithoutCancel(ctx)); err != nil {
+				log.Warn("stop containerd", "err", err)
+			}
+		}()
+		address = d.Socket
+		log.Info("private containerd started", "socket", d.Socket, "log", d.Log)
+	}
+
+	store, err := state.Open(filepath.Join(cfg.stateDir, "hearth.db"), state.Options{Logger: log})
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	driver, err := rt.New(ctx, rt.Config{
+		Address:   address,
+		StateDir:  filepath.Join(cfg.stateDir, "runtime"),
+		DataRoot:  filepath.Join(cfg.stateDir, "apps"),
+		LogDriver: self,
+		Network:   network.Config{Prefix: cfg.netPrefix, Pool: cfg.netPool},
+		Logger:    log,
+	})
+	if err != nil {
+		return err
+	}
+	defer driver.Close()
+
+	sources, builtIn, err := catalogSources(cfg)
+	if err != nil {
+		return err
+	}
+	ag, err := agent.New(agent.Config{
+		Store:         store,
+		Runtime:       driver,
+		Catalogs:      catalog.NewManager(catalog.Config{HTTPClient: &http.Client{Timeout: 30 * time.Second}, Logger: log}),
+		Sources:       sources,
+		BuiltIn:       builtIn,
+		DataRoot:      filepath.Join(cfg.stateDir, "apps"),
+		Version:       version,
+		HealthTimeout: cfg.healthTimeout,
+		Fault:         faultInjector(log),
+		Logger:        log,
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := api.Listen(cfg.socket)
+	if err != nil {
+		return err
+	}
+	srv := api.NewServer(ag, api.ServerConfig{Logger: log})
+
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return ag.Run(ctx) })
+	g.Go(func() error { return srv.Serve(ctx, ln) })
+	g.Go(func() error { return notifySystemd(ctx, ag.Ready(), log) })
+	g.Go(func() error {
+		select {
+		case <-ag.Ready():
+			fmt.Fprintf(os.Stdout, "HEARTH_SOCKET=%s\n", cfg.socket)
+			log.Info("hearthd ready", "state", cfg.stateDir, "socket", cfg.socket)
+		case <-ctx.Done():
+		}
+		return nil
+	})
+	err = g.Wait()
+	if errors.Is(err, context.Canceled) {
+		err = nil
+	}
+	log.Info("hearthd stopped; apps keep running")
+	return err
+}
+
+// catalogSources are the catalogs this build trusts: the official one built
+// in, and in development the sample catalog make run prepared.
+func catalogSources(cfg config) ([]catalog.Source, map[string][]byte, error) {
+	src, env, err := catalog.Embedded()
+	if err != nil {
+		return nil, nil, fmt.Errorf("built-in catalog: %w", err)
+	}
+	sources := []catalog.Source{src}
+	builtIn := map[string][]byte{src.ID: env}
+	if cfg.devCatalog != "" {
+		env, err := os.ReadFile(cfg.devCatalog)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--dev-catalog: %w", err)
+		}
+		pub, err := base64.StdEncoding.DecodeString(cfg.devCatalogKey)
+		if err != nil || len(pub) != ed25519.PublicKeySize {
+			return nil, nil, errors.New("--dev-catalog-key: must be a base64 ed25519 public key")
+		}
+		dev := catalog.Source{ID: "samples", Title: "Samples (development)",
+			Trust: catalog.Trust{Keys: []catalog.Key{{ID: catalog.KeyID(pub), Public: pub}}, Threshold: 1}}
+		sources = append(sources, dev)
+		builtIn[dev.ID] = env
+	}
+	return sources, builtIn, nil
+}
+
+// notifySystemd says READY=1 once the state is open and the first reconcile
+// pass ran, and pings the watchdog at half its interval. Outside systemd it
+// does nothing.
+func notifySystemd(ctx context.Context, ready <-chan struct{}, log *slog.Logger) error {
+	select {
+	case <-ready:
+	case <-ctx.Done():
+		return nil
+	}
+	if ok, err := daemon.SdNotify(false, daemon.SdNotifyReady); err != nil {
+		log.Warn("systemd notify", "err", err)
+	} else if !ok {
+		return nil // not under systemd
+	}
+	interval, err := daemon.SdWatchdogEnabled(false)
+	if err != nil || interval == 0 {
+		return nil
+	}
+	t := time.NewTicker(interval / 2)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			_, _ = daemon.SdNotify(false, daemon.SdNotifyStopping)
+			return nil
+		case <-t.C:
+			if _, err := daemon.SdNotify(false, daemon.SdNotifyWatchdog); err != nil {
+				log.Warn("systemd watchdog", "err", err)
+			}
+		}
+	}
+}
