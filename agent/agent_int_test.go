@@ -3,8 +3,10 @@ package agent_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,7 +31,7 @@ func TestMain(m *testing.M) {
 
 // runAgent wires an agent to a private containerd and the sample catalog,
 // runs it, and stops it all at the end of the test.
-func runAgent(t *testing.T) *agent.Agent {
+func runAgent(t *testing.T, tune ...func(*agent.Config)) (*agent.Agent, *rt.Client) {
 	t.Helper()
 	d := testenv.StartContainerd(t)
 	dir := t.TempDir()
@@ -54,12 +56,17 @@ func runAgent(t *testing.T) *agent.Agent {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := agent.New(agent.Config{
+	cfg := agent.Config{
 		Store: store, Runtime: driver, Catalogs: catalog.NewManager(catalog.Config{}),
 		Sources:  []catalog.Source{src, samples.Source},
 		BuiltIn:  map[string][]byte{src.ID: env, samples.Source.ID: samples.Envelope},
 		DataRoot: filepath.Join(dir, "apps"), HealthTimeout: 20 * time.Second,
-	})
+		Resync: time.Second,
+	}
+	for _, f := range tune {
+		f(&cfg)
+	}
+	a, err := agent.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +92,7 @@ func runAgent(t *testing.T) *agent.Agent {
 	case <-time.After(30 * time.Second):
 		t.Fatal("agent not ready")
 	}
-	return a
+	return a, driver
 }
 
 func waitOp(t *testing.T, a *agent.Agent, id string) api.Operation {
@@ -109,7 +116,7 @@ func waitOp(t *testing.T, a *agent.Agent, id string) api.Operation {
 }
 
 func TestInstallUpdateRollbackUninstall(t *testing.T) {
-	a := runAgent(t)
+	a, _ := runAgent(t)
 	ctx := context.Background()
 	op, err := a.Install(ctx, api.InstallRequest{App: "hello", Version: "1.0.0"})
 	if err != nil {
@@ -155,4 +162,85 @@ func TestInstallUpdateRollbackUninstall(t *testing.T) {
 	if _, err := a.App(ctx, "hello"); !errors.Is(err, api.ErrNotFound) {
 		t.Fatalf("after uninstall: %v", err)
 	}
+}
+
+func TestAdmissionRefusesWhatTheBoxCannotHold(t *testing.T) {
+	cases := []struct {
+		name string
+		adm  agent.Admission
+		says string
+	}{
+		{"memory", agent.Admission{MemoryTotal: 8 << 20}, "needs 16Mi of memory"},
+		{"disk", agent.Admission{MinFreeDisk: 1 << 30, FreeDisk: func(string) (int64, error) { return 100 << 20, nil }}, "of disk is free"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			a, _ := runAgent(t, func(cfg *agent.Config) { cfg.Admission = c.adm })
+			_, err := a.Install(context.Background(), api.InstallRequest{App: "hello"})
+			if !errors.Is(err, api.ErrRefused) || !strings.Contains(err.Error(), c.says) {
+				t.Fatalf("got %v, want ErrRefused saying %q", err, c.says)
+			}
+			if apps, _ := a.Apps(context.Background()); len(apps) != 0 {
+				t.Errorf("got apps %v after a refused install, want none", apps)
+			}
+		})
+	}
+}
+
+func TestLoopRestartsCrashedAndRemovesOrphans(t *testing.T) {
+	a, driver := runAgent(t)
+	ctx := context.Background()
+	op, err := a.Install(ctx, api.InstallRequest{App: "hello", Version: "1.0.0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if op = waitOp(t, a, op.ID); op.State != "done" {
+		t.Fatalf("install: %+v", op)
+	}
+	before, err := driver.Inspect(ctx, "hello-web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The app dies: the loop starts it again.
+	app, _ := a.App(ctx, "hello")
+	resp, err := http.Get(strings.TrimSuffix(app.URLs[0], "/") + "/exit?code=3")
+	if err == nil {
+		resp.Body.Close()
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		info, err := driver.Inspect(ctx, "hello-web")
+		if err == nil && info.State == rt.StateRunning && info.PID != before.PID {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not restarted: %+v %v", info, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// A container labelled as Hearth's that no app owns goes.
+	img := app.Services[0].Image
+	orphan := rt.ContainerSpec{ID: "ghost-web", Group: "ghost", Image: img, DataDir: filepath.Join(dataRootOf(t, a), "ghost")}
+	if _, _, err := driver.Ensure(ctx, orphan); err != nil {
+		t.Fatal(err)
+	}
+	deadline = time.Now().Add(30 * time.Second)
+	for {
+		if _, err := driver.Inspect(ctx, "ghost-web"); errors.Is(err, rt.ErrNotFound) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the orphan container was not removed")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func dataRootOf(t *testing.T, a *agent.Agent) string {
+	t.Helper()
+	st, err := a.Status(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.DataRoot
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/hearthbox/hearth/agent/api"
@@ -108,11 +109,21 @@ func (a *Agent) pull(ctx context.Context, r *opRun, m *Manifest) (map[string]str
 	for _, svc := range sortedKeys(refs) {
 		ref := refs[svc]
 		r.report(api.Progress{Step: "pull", Message: "pulling " + ref})
+		// The runtime reports each blob; the owner sees the image's sum.
+		var mu sync.Mutex
+		blobs := map[string][2]int64{}
 		img, err := a.rt.Pull(ctx, ref, rt.PullOptions{
 			Platform:    a.cfg.Platform,
 			Credentials: a.cfg.Credentials,
 			Progress: func(p rt.PullProgress) {
-				r.report(api.Progress{Step: "pull", Message: svc, BytesDone: p.Done, BytesTotal: p.Total})
+				mu.Lock()
+				blobs[p.Digest] = [2]int64{p.Done, p.Total}
+				var done, total int64
+				for _, b := range blobs {
+					done, total = done+b[0], total+b[1]
+				}
+				mu.Unlock()
+				r.report(api.Progress{Step: "pull", Message: svc, BytesDone: done, BytesTotal: total})
 			},
 		})
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/hearthbox/hearth/agent/api"
 	"github.com/hearthbox/hearth/agent/state"
@@ -92,12 +93,15 @@ func (a *Agent) begin(ctx context.Context, app, kind string, params any) (api.Op
 		return api.Operation{}, fmt.Errorf("begin %s of %s: %w", kind, app, err)
 	}
 	a.activity(op.Actor, app, kind, "started", "")
+	out := toAPIOp(op)
 	a.launch(op)
-	return toAPIOp(op), nil
+	return out, nil
 }
 
-// launch runs op on a goroutine the agent waits for.
+// launch runs op on a goroutine the agent waits for. The goroutine owns its
+// copy of the operation.
 func (a *Agent) launch(op state.Operation) {
+	op.Steps = slices.Clone(op.Steps)
 	a.mu.Lock()
 	if a.running[op.ID] {
 		a.mu.Unlock()
