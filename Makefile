@@ -9,8 +9,11 @@ STATICCHECK_VERSION := v0.8.2
 APT_RUNTIME := containerd runc containernetworking-plugins iptables
 # Debian packages the benchmark needs besides: the peer engine.
 APT_BENCH := docker.io
+# Debian packages the tests need besides: a browser that must trust the local
+# CA (proxy/certs), and certutil to add the root to its NSS database.
+APT_TEST := chromium libnss3-tools
 
-.PHONY: all build run test unit check bench deps deps-bench tools clean
+.PHONY: all build run test unit check bench deps deps-bench deps-test tools clean
 
 all: build
 
@@ -24,6 +27,9 @@ deps:
 
 deps-bench:
 	@$(call apt_install,$(APT_RUNTIME) $(APT_BENCH))
+
+deps-test:
+	@$(call apt_install,$(APT_RUNTIME) $(APT_TEST))
 
 define apt_install
 missing=""; for p in $(1); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
@@ -54,13 +60,14 @@ check: tools
 
 # test: everything, under the race detector. Tests that need containerd start
 # their own private one; under CI (CI set) a missing part fails them.
-test: deps check
+test: deps-test check
 	$(GO) test -race -count=1 -timeout 15m ./...
 
 # bench writes .bench/*.json and prints each as a table.
-bench: deps-bench
+bench: deps-bench build
 	$(GO) build -trimpath -o $(BIN)/hearth-bench ./internal/bench
 	$(BIN)/hearth-bench -out $(CURDIR)/.bench runtime
+	$(BIN)/hearth-bench -out $(CURDIR)/.bench -hearthd $(BIN)/hearthd agent
 
 clean:
 	rm -rf $(BIN) .bench

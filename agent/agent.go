@@ -12,6 +12,7 @@ import (
 	"github.com/hearthbox/hearth/agent/api"
 	"github.com/hearthbox/hearth/agent/catalog"
 	"github.com/hearthbox/hearth/agent/state"
+	"github.com/hearthbox/hearth/proxy"
 	rt "github.com/hearthbox/hearth/runtime"
 )
 
@@ -41,6 +42,15 @@ type Config struct {
 	Resync time.Duration
 	// Admission limits what may be installed; zero values read the host.
 	Admission Admission
+	// Proxy gives every app its names; nil runs without one.
+	Proxy Proxy
+	// BoxName is the box's name on the LAN ("hearth" is "hearth.local").
+	BoxName string
+	// Domain is the box's public domain, "" when it has none.
+	Domain string
+	// FirstPort is the first of the apps' own ports on the box's name
+	// (default 10001); a thousand are used.
+	FirstPort int
 	// Credentials logs in to private registries.
 	Credentials func(host string) (rt.Credentials, bool)
 	// Fault, when set (tests only), is called at every step boundary of an
@@ -67,9 +77,11 @@ type Agent struct {
 	wake  chan struct{}
 	ready chan struct{}
 
-	// mu guards running, the operations this process is executing.
-	mu      sync.Mutex
-	running map[string]bool
+	// mu guards running, the operations this process is executing, and
+	// lastRoutes, what the proxy was last given.
+	mu         sync.Mutex
+	running    map[string]bool
+	lastRoutes []proxy.Route
 
 	// ctx is the agent's lifetime, set by Run; operations run under it.
 	ctx context.Context
@@ -82,6 +94,12 @@ var _ api.Service = (*Agent)(nil)
 func New(cfg Config) (*Agent, error) {
 	if cfg.Store == nil || cfg.Runtime == nil || cfg.Catalogs == nil || cfg.DataRoot == "" {
 		return nil, errors.New("agent config: Store, Runtime, Catalogs and DataRoot are required")
+	}
+	if cfg.FirstPort == 0 {
+		cfg.FirstPort = 10001
+	}
+	if cfg.BoxName == "" {
+		cfg.BoxName = "hearth"
 	}
 	if cfg.Platform == "" {
 		cfg.Platform = "linux/" + runtime.GOARCH

@@ -203,7 +203,7 @@ func TestLoopRestartsCrashedAndRemovesOrphans(t *testing.T) {
 	}
 	// The app dies: the loop starts it again.
 	app, _ := a.App(ctx, "hello")
-	resp, err := http.Get(strings.TrimSuffix(app.URLs[0], "/") + "/exit?code=3")
+	resp, err := http.Get("http://" + app.Services[0].IP + ":8080/exit?code=3")
 	if err == nil {
 		resp.Body.Close()
 	}

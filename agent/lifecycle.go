@@ -74,9 +74,13 @@ func (a *Agent) installPrepare(ctx context.Context, r *opRun) error {
 	if err != nil {
 		return err
 	}
+	port, err := a.freePort()
+	if err != nil {
+		return err
+	}
 	return a.store.PutApp(state.App{
 		ID: r.op.App, CatalogID: rel.Catalog, Version: rel.Version, Manifest: rel.Raw,
-		Settings: settings, Secrets: secrets, Wanted: state.WantPending,
+		Settings: settings, Secrets: secrets, Wanted: state.WantPending, Port: port,
 	})
 }
 
@@ -471,4 +475,24 @@ func (a *Agent) waitFor(ctx context.Context, limit time.Duration, cond func() (b
 		case <-tick.C:
 		}
 	}
+}
+
+// freePort is the lowest app port no installed app has; app ports are
+// taken from a thousand starting at Config.FirstPort.
+func (a *Agent) freePort() (int, error) {
+	apps, err := a.store.Apps()
+	if err != nil {
+		return 0, err
+	}
+	used := map[int]bool{}
+	for _, app := range apps {
+		used[app.Port] = true
+	}
+	last := a.cfg.FirstPort + 999
+	for p := a.cfg.FirstPort; p <= last; p++ {
+		if !used[p] {
+			return p, nil
+		}
+	}
+	return 0, fmt.Errorf("every app port from %d to %d is taken: %w", a.cfg.FirstPort, last, api.ErrRefused)
 }

@@ -45,6 +45,9 @@ func (a *Agent) reconcile(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("%s %s: %w", s.Kind, s.Container+s.App, err))
 		}
 	}
+	if err := a.applyRoutes(ctx, apps); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 

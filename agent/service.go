@@ -104,7 +104,8 @@ func (a *Agent) appView(r state.App, infos []rt.ContainerInfo) api.App {
 				svc.State, svc.Health, svc.ExitCode, svc.OOMKilled = string(i.State), string(i.Health), i.ExitCode, i.OOMKilled
 				if i.IP.IsValid() {
 					svc.IP = i.IP.String()
-					if port := m.Services[n].HTTPPort; port > 0 && i.State == rt.StateRunning {
+					if port := m.Services[n].HTTPPort; port > 0 && i.State == rt.StateRunning && a.cfg.Proxy == nil {
+						// Without the proxy, the app is reached on its bridge.
 						v.URLs = append(v.URLs, "http://"+netip.AddrPortFrom(i.IP, uint16(port)).String()+"/")
 					}
 				}
@@ -116,6 +117,7 @@ func (a *Agent) appView(r state.App, infos []rt.ContainerInfo) api.App {
 		op := toAPIOp(ops[0])
 		v.Operation = &op
 	}
+	v.URLs = append(v.URLs, a.appURLs(r)...)
 	v.State = summarize(v)
 	return v
 }

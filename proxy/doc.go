@@ -1,3 +1,10 @@
-// Package proxy serves ports 80 and 443, routes requests by name to app
-// containers and obtains certificates. It knows nothing of apps.
+// Package proxy serves ports 80 and 443 and the stable per-route TLS ports,
+// and forwards each request by host name (or by port) to an upstream given in
+// a Route. It knows nothing of apps: the agent describes what to serve with
+// Apply, and certificates come from a Certs implementation (package
+// proxy/certs). Only cmd/hearthd and the agent's wiring import it.
+//
+// Trust rule: nothing a client sends decides trust. Forwarding headers are
+// set from the connection, the client's own are removed, and protected routes
+// pass only when Config.Authorize says so.
 package proxy

@@ -62,6 +62,9 @@ type App struct {
 	// services run, by service; set once they are pulled.
 	Images         map[string]string `json:"images,omitempty"`
 	PreviousImages map[string]string `json:"previousImages,omitempty"`
+	// Port is the app's stable port on the box's own name
+	// ("hearth.local:10001"), kept for its whole life on the box.
+	Port int `json:"port,omitempty"`
 	// Installed is set by the store on the first PutApp when zero.
 	Installed time.Time `json:"installed,omitzero"`
 	// Updated is set by the store on every change.

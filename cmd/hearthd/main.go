@@ -43,7 +43,13 @@ type config struct {
 	// the addresses they take (several hearthd on one host, as in tests).
 	netPrefix string
 	netPool   netip.Prefix
-	logLevel  slog.Level
+	// The reverse proxy: its addresses, the box's name, the public domain.
+	httpAddr, httpsAddr, portBind string
+	appPortBase                   int
+	boxName, domain               string
+	acmeEmail                     string
+	acmeStaging                   bool
+	logLevel                      slog.Level
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -59,6 +65,14 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&c.healthTimeout, "health-timeout", 3*time.Minute, "how long an install or update waits for the app to be healthy")
 	fs.StringVar(&c.netPrefix, "net-prefix", "hearth", "prefix of the app networks' bridges and firewall chains")
 	pool := fs.String("net-pool", "10.89.0.0/16", "the addresses app networks take, a /24 each")
+	fs.StringVar(&c.httpAddr, "http", "", "the proxy's HTTP address (default :80, or 127.0.0.1:8880 with --dev)")
+	fs.StringVar(&c.httpsAddr, "https", "", "the proxy's HTTPS address (default :443, or 127.0.0.1:8443 with --dev)")
+	fs.StringVar(&c.portBind, "port-bind", "", "the address apps' own ports bind on (default all, or 127.0.0.1 with --dev)")
+	fs.IntVar(&c.appPortBase, "app-port-base", 10001, "the first of the apps' own ports")
+	fs.StringVar(&c.boxName, "name", "hearth", "the box's name on the LAN (<name>.local)")
+	fs.StringVar(&c.domain, "domain", "", "the box's public domain: apps answer at <app>.<domain> with Let's Encrypt certificates")
+	fs.StringVar(&c.acmeEmail, "acme-email", "", "the email Let's Encrypt may write to about certificates")
+	fs.BoolVar(&c.acmeStaging, "acme-staging", false, "use Let's Encrypt's staging endpoint (trials)")
 	debug := fs.Bool("debug", false, "log debug messages")
 	var err error
 	if err = fs.Parse(args); err != nil {
@@ -88,6 +102,17 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		c.socket = "/run/hearth/hearthd.sock"
 		if c.dev {
 			c.socket = filepath.Join(c.stateDir, "hearthd.sock")
+		}
+	}
+	for _, d := range []struct {
+		v        *string
+		dev, box string
+	}{{&c.httpAddr, "127.0.0.1:8880", ":80"}, {&c.httpsAddr, "127.0.0.1:8443", ":443"}, {&c.portBind, "127.0.0.1", ""}} {
+		if *d.v == "" {
+			*d.v = d.box
+			if c.dev {
+				*d.v = d.dev
+			}
 		}
 	}
 	if (c.devCatalog != "" || c.devCatalogKey != "") && !c.dev {

@@ -20,6 +20,8 @@ import (
 	"github.com/hearthbox/hearth/agent/catalog"
 	"github.com/hearthbox/hearth/agent/state"
 	"github.com/hearthbox/hearth/internal/ctrd"
+	"github.com/hearthbox/hearth/proxy"
+	"github.com/hearthbox/hearth/proxy/certs"
 	rt "github.com/hearthbox/hearth/runtime"
 	"github.com/hearthbox/hearth/runtime/network"
 )
@@ -74,6 +76,19 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	certCfg := certs.Config{StateDir: filepath.Join(cfg.stateDir, "certs"), BoxName: cfg.boxName, Logger: log}
+	if cfg.domain != "" {
+		certCfg.ACME = &certs.ACMEConfig{Email: cfg.acmeEmail, Staging: cfg.acmeStaging}
+	}
+	certMgr, err := certs.New(ctx, certCfg)
+	if err != nil {
+		return err
+	}
+	defer certMgr.Close()
+	px, err := proxy.New(proxy.Config{HTTPAddr: cfg.httpAddr, HTTPSAddr: cfg.httpsAddr, PortBind: cfg.portBind, Certs: certMgr, Logger: log})
+	if err != nil {
+		return err
+	}
 	ag, err := agent.New(agent.Config{
 		Store:         store,
 		Runtime:       driver,
@@ -83,6 +98,10 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		DataRoot:      filepath.Join(cfg.stateDir, "apps"),
 		Version:       version,
 		HealthTimeout: cfg.healthTimeout,
+		Proxy:         px,
+		BoxName:       cfg.boxName,
+		Domain:        cfg.domain,
+		FirstPort:     cfg.appPortBase,
 		Fault:         faultInjector(log),
 		Logger:        log,
 	})
@@ -98,12 +117,14 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return ag.Run(ctx) })
 	g.Go(func() error { return srv.Serve(ctx, ln) })
+	g.Go(func() error { return px.Run(ctx) })
 	g.Go(func() error { return notifySystemd(ctx, ag.Ready(), log) })
 	g.Go(func() error {
 		select {
 		case <-ag.Ready():
 			fmt.Fprintf(os.Stdout, "HEARTH_SOCKET=%s\n", cfg.socket)
-			log.Info("hearthd ready", "state", cfg.stateDir, "socket", cfg.socket)
+			hAddr, sAddr := px.Addrs()
+			log.Info("hearthd ready", "state", cfg.stateDir, "socket", cfg.socket, "proxy_http", hAddr, "proxy_https", sAddr)
 		case <-ctx.Done():
 		}
 		return nil

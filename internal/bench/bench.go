@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/hearthbox/hearth/internal/testenv"
 	"io"
 	"log/slog"
 	"net/netip"
@@ -21,13 +20,14 @@ import (
 
 	"github.com/hearthbox/hearth/internal/ctrd"
 	"github.com/hearthbox/hearth/internal/sampleimg"
+	"github.com/hearthbox/hearth/internal/testenv"
 )
 
 // runcRoot is the containerd shim's default runc root.
 const runcRoot = "/run/containerd/runc"
 
-// errTargetsMissed is returned, after the report is written, when a ratio
-// target was missed.
+// errTargetsMissed is returned, after the report is written, when a target
+// was missed.
 var errTargetsMissed = errors.New("benchmark targets missed")
 
 // Config configures a run of the runtime benchmark.
@@ -124,9 +124,9 @@ type method interface {
 
 // bench is one run. Everything it starts is stopped by cleanup, last first.
 type bench struct {
-	cfg  Config
-	log  *slog.Logger
-	undo []func(context.Context) error
+	cleanups
+	cfg Config
+	log *slog.Logger
 }
 
 // runBench runs the runtime benchmark: it starts the parts, measures, writes
@@ -141,19 +141,24 @@ func runBench(ctx context.Context, cfg Config) (err error) {
 	return b.run(ctx)
 }
 
+// cleanups are what a run must undo, in the order it did them.
+type cleanups struct {
+	undo []func(context.Context) error
+}
+
 // onExit registers f to run at cleanup.
-func (b *bench) onExit(f func(context.Context) error) { b.undo = append(b.undo, f) }
+func (c *cleanups) onExit(f func(context.Context) error) { c.undo = append(c.undo, f) }
 
 // cleanup runs the registered functions, last first, with a context of its
 // own: the run's may be cancelled already.
-func (b *bench) cleanup() error {
+func (c *cleanups) cleanup() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	var errs []error
-	for i := len(b.undo) - 1; i >= 0; i-- {
-		errs = append(errs, b.undo[i](ctx))
+	for i := len(c.undo) - 1; i >= 0; i-- {
+		errs = append(errs, c.undo[i](ctx))
 	}
-	b.undo = nil
+	c.undo = nil
 	return errors.Join(errs...)
 }
 
@@ -394,12 +399,13 @@ func (b *bench) cycle(ctx context.Context, m method, probe *prober, id string) (
 	return ready.Sub(begin), nil
 }
 
-// writeReport writes r as JSON to path, through a temporary file.
-func writeReport(path string, r Report) error {
+// writeReport writes r (a Report or an AgentReport) as JSON to path,
+// through a temporary file.
+func writeReport(path string, r any) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".runtime-*.json")
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
 	if err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}

@@ -85,6 +85,8 @@ func TestCommandLine(t *testing.T) {
 		{"unknown benchmark", []string{"disk"}, 2},
 		{"unknown flag", []string{"-nope", "runtime"}, 2},
 		{"too few runs", []string{"-runs", "3", "runtime"}, 1},
+		{"agent: too few runs", []string{"-agent-runs", "1", "agent"}, 1},
+		{"agent: two benchmarks", []string{"runtime", "agent"}, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

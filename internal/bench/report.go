@@ -46,8 +46,8 @@ type Machine struct {
 	Kernel     string `json:"kernel"`
 	Cgroup     string `json:"cgroup"`
 	Containerd string `json:"containerd_version"`
-	Ctr        string `json:"ctr_version"`
-	Docker     string `json:"docker_version"`
+	Ctr        string `json:"ctr_version,omitempty"`
+	Docker     string `json:"docker_version,omitempty"`
 	Go         string `json:"go_version"`
 }
 
@@ -165,8 +165,8 @@ func roundSummary(s Summary) Summary {
 	return Summary{N: s.N, P10: round(s.P10, 1), Median: round(s.Median, 1), P90: round(s.P90, 1), Min: round(s.Min, 1), Max: round(s.Max, 1)}
 }
 
-// writeJSON writes r as indented JSON.
-func writeJSON(w io.Writer, r Report) error {
+// writeJSON writes r (a Report or an AgentReport) as indented JSON.
+func writeJSON(w io.Writer, r any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(r); err != nil {

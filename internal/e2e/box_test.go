@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -128,7 +130,8 @@ func (b *box) start(fault string) {
 	b.cmd = exec.Command(filepath.Join(b.sh.bin, "hearthd"), "--dev", "--state", b.dir,
 		"--dev-catalog", b.sh.envPath, "--dev-catalog-key", b.sh.key,
 		"--net-prefix", fmt.Sprintf("he%03d", b.n), "--net-pool", fmt.Sprintf("10.236.%d.0/20", (b.n%16)*16),
-		"--health-timeout", "20s")
+		"--health-timeout", "20s",
+		"--http", "127.0.0.1:0", "--https", "127.0.0.1:0", "--app-port-base", fmt.Sprint(20001+int(b.n)*10))
 	b.cmd.Env = append(os.Environ(), "HEARTH_FAULT="+fault)
 	if b.log == nil {
 		b.log = &lockedWriter{}
@@ -251,13 +254,20 @@ func (b *box) waitApp(id, want string) api.App {
 	return last
 }
 
-// web asks the app's web service for path.
+// web asks the app's web service for path, on its own address (the
+// samples' web service listens on 8080).
 func (b *box) web(a api.App, path string) (string, error) {
-	if len(a.URLs) == 0 {
-		return "", fmt.Errorf("app %s has no URL", a.ID)
+	ip := ""
+	for _, s := range a.Services {
+		if s.Name == "web" {
+			ip = s.IP
+		}
+	}
+	if ip == "" {
+		return "", fmt.Errorf("app %s has no web service address", a.ID)
 	}
 	c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{Proxy: nil}}
-	resp, err := c.Get(strings.TrimSuffix(a.URLs[0], "/") + path)
+	resp, err := c.Get("http://" + ip + ":8080" + path)
 	if err != nil {
 		return "", err
 	}
@@ -267,6 +277,47 @@ func (b *box) web(a api.App, path string) (string, error) {
 		return string(body), fmt.Errorf("%s: %s", path, resp.Status)
 	}
 	return string(body), nil
+}
+
+// viaProxy asks the app for path through hearthd's proxy on the app's own
+// port (https://hearth.local:<port>/), trusting only the box's own root.
+func (b *box) viaProxy(a api.App, path string) (string, error) {
+	var port string
+	for _, u := range a.URLs {
+		if strings.HasPrefix(u, "https://hearth.local:") {
+			port = strings.TrimSuffix(strings.TrimPrefix(u, "https://hearth.local:"), "/")
+		}
+	}
+	if port == "" {
+		return "", fmt.Errorf("app %s has no port URL in %v", a.ID, a.URLs)
+	}
+	pemBytes, err := os.ReadFile(filepath.Join(b.dir, "certs", "lanca", "root.crt"))
+	if err != nil {
+		return "", err
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(pemBytes) {
+		return "", errors.New("no root certificate")
+	}
+	tr := &http.Transport{Proxy: nil, TLSClientConfig: &tls.Config{RootCAs: roots, ServerName: "hearth.local"}}
+	c := &http.Client{Timeout: 10 * time.Second, Transport: tr}
+	var body string
+	var last error
+	for range 50 { // the certificate is issued as the route appears
+		resp, err := c.Get("https://127.0.0.1:" + port + path)
+		if err == nil {
+			raw, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			body = string(raw)
+			if resp.StatusCode == http.StatusOK {
+				return body, nil
+			}
+			err = fmt.Errorf("%s: %s", resp.Status, body)
+		}
+		last = err
+		sleep()
+	}
+	return body, last
 }
 
 func (b *box) dataDir(app string) string { return filepath.Join(b.dir, "apps", app) }

@@ -24,8 +24,13 @@ func TestLifecycleThroughTheCLI(t *testing.T) {
 	if _, err := b.web(a, "/write?path=/app/data/marker.txt&data=kept"); err != nil {
 		t.Fatalf("write data: %v", err)
 	}
+	// Through the proxy, on the app's own port, with a certificate from the
+	// box's own CA.
+	if got, err := b.viaProxy(a, "/read?path=/app/data/marker.txt"); err != nil || got != "kept" {
+		t.Errorf("through the proxy: got %q (%v), want %q", got, err, "kept")
+	}
 	info := b.ok("app", "info", "hello")
-	for _, want := range []string{"healthy", "1.0.0", "http://"} {
+	for _, want := range []string{"healthy", "1.0.0", "https://hello."} {
 		if !strings.Contains(info, want) {
 			t.Errorf("app info says %q, want it to mention %q", info, want)
 		}

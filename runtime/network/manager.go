@@ -40,6 +40,9 @@ type Manager struct {
 	// opMu serialises the operations that change host state or records
 	// (Ensure, Remove, Attach, Detach, Cleanup, Close). It is taken before mu.
 	opMu sync.Mutex
+	// synced is when the firewall was last checked against the records;
+	// guarded by opMu.
+	synced time.Time
 
 	// mu guards nets, atts, dns and closed. Writers also hold opMu; it is
 	// never held across a call to a plugin, iptables or netlink.
@@ -183,6 +186,12 @@ func (m *Manager) Ensure(ctx context.Context, s Spec) (Network, error) {
 		return Network{}, err
 	}
 	n, ok := m.nets[s.Name]
+	if ok && n.Egress == s.Egress && time.Since(m.synced) < resyncAfter {
+		// Unchanged, and the firewall was checked a moment ago: an agent
+		// ensures every network on every pass, and each check costs a
+		// few iptables calls per network.
+		return n.Network, nil
+	}
 	switch {
 	case !ok:
 		routed, err := hostRoutes()
@@ -248,8 +257,17 @@ func (m *Manager) syncFirewall() error {
 	for i, n := range nets {
 		plain[i] = n.Network
 	}
-	return m.fw.sync(plain)
+	if err := m.fw.sync(plain); err != nil {
+		m.synced = time.Time{}
+		return err
+	}
+	m.synced = time.Now()
+	return nil
 }
+
+// resyncAfter is how long Ensure of an unchanged network trusts the last
+// firewall check; past it, Ensure checks (and repairs) the rules again.
+const resyncAfter = 30 * time.Second
 
 // Remove deletes a network that no container uses: its firewall rules (and
 // the chains with the last network), its bridge, its leases folder and its
