@@ -73,7 +73,7 @@ func (a *Agent) App(ctx context.Context, id string) (api.App, error) {
 }
 
 func (a *Agent) appView(r state.App, infos []rt.ContainerInfo) api.App {
-	v := api.App{ID: r.ID, Catalog: r.CatalogID, Version: r.Version, PreviousVersion: r.PreviousVersion,
+	v := api.App{ID: r.ID, Name: hostName(r), Catalog: r.CatalogID, Version: r.Version, PreviousVersion: r.PreviousVersion,
 		Wanted: r.Wanted, Installed: r.Installed, Updated: r.Updated}
 	m, err := parseManifest(r.Manifest)
 	if err == nil {

@@ -207,6 +207,13 @@ func (c *Client) Update(ctx context.Context, id, version string) (Operation, err
 	return c.action(ctx, id, "update", UpdateRequest{Version: version})
 }
 
+// Move implements Service.
+func (c *Client) Move(ctx context.Context, id, name string) (App, error) {
+	var app App
+	err := c.call(ctx, http.MethodPost, appPath(id)+"/move", nil, MoveRequest{Name: name}, &app)
+	return app, err
+}
+
 // Rollback implements Service.
 func (c *Client) Rollback(ctx context.Context, id string) (Operation, error) {
 	return c.action(ctx, id, "rollback", nil)

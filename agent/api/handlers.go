@@ -148,6 +148,20 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request) {
 	s.answer(w, r, http.StatusAccepted, op, err)
 }
 
+func (s *Server) move(w http.ResponseWriter, r *http.Request) {
+	var req MoveRequest
+	id, err := appID(r)
+	if err == nil {
+		err = decode(w, r, &req, true)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	app, err := s.svc.Move(r.Context(), id, req.Name)
+	s.answer(w, r, http.StatusOK, app, err)
+}
+
 func (s *Server) uninstall(w http.ResponseWriter, r *http.Request) {
 	id, err := appID(r)
 	if err != nil {

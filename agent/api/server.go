@@ -98,6 +98,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /v1/apps/{id}/restart", s.appAction(Service.Restart))
 	mux.HandleFunc("POST /v1/apps/{id}/rollback", s.appAction(Service.Rollback))
 	mux.HandleFunc("POST /v1/apps/{id}/update", s.update)
+	mux.HandleFunc("POST /v1/apps/{id}/move", s.move)
 	mux.HandleFunc("GET /v1/apps/{id}/logs", s.logs)
 	mux.HandleFunc("GET /v1/operations/{id}", s.operation)
 	mux.HandleFunc("GET /v1/operations/{id}/events", s.operationEvents)

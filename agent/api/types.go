@@ -54,6 +54,9 @@ type Service interface {
 	Update(ctx context.Context, id, version string) (Operation, error) // version "" = the latest
 	Rollback(ctx context.Context, id string) (Operation, error)
 	Uninstall(ctx context.Context, id string, keepData bool) (Operation, error)
+	// Move gives an app another name: it answers at <name>.<box>.local (and
+	// <name>.<domain>); its old name redirects there for 30 days.
+	Move(ctx context.Context, id, name string) (App, error)
 
 	Operation(ctx context.Context, id string) (Operation, error)
 	// WatchOperation sends the operation's progress until it ends (the
@@ -125,9 +128,16 @@ type InstallRequest struct {
 	Settings map[string]string `json:"settings,omitempty"`
 }
 
+// MoveRequest gives an app another name.
+type MoveRequest struct {
+	Name string `json:"name"`
+}
+
 // App is an installed app.
 type App struct {
-	ID              string `json:"id"`
+	ID string `json:"id"`
+	// Name is the app's host name label (its id unless moved).
+	Name            string `json:"name"`
 	Title           string `json:"title"`
 	Catalog         string `json:"catalog"`
 	Version         string `json:"version"`

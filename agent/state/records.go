@@ -65,6 +65,10 @@ type App struct {
 	// Port is the app's stable port on the box's own name
 	// ("hearth.local:10001"), kept for its whole life on the box.
 	Port int `json:"port,omitempty"`
+	// Name is the app's host name label when the owner moved it ("" = ID).
+	Name string `json:"name,omitempty"`
+	// OldNames are names it had, redirected to Name until their time.
+	OldNames []OldName `json:"oldNames,omitempty"`
 	// Installed is set by the store on the first PutApp when zero.
 	Installed time.Time `json:"installed,omitzero"`
 	// Updated is set by the store on every change.
@@ -73,6 +77,12 @@ type App struct {
 	// counter shared by all apps, so it never repeats) and is the reconcile
 	// loop's trigger. PutApp ignores the value passed in.
 	Generation uint64 `json:"generation"`
+}
+
+// OldName is a name an app had, redirected until Until.
+type OldName struct {
+	Name  string    `json:"name"`
+	Until time.Time `json:"until"`
 }
 
 // LogValue logs an app without its manifest, settings or secrets.

@@ -223,6 +223,26 @@ func (c *cli) appUpdate(ctx context.Context, args []string) error {
 	return c.follow(ctx, op, *noWait)
 }
 
+func (c *cli) appMove(ctx context.Context, args []string) error {
+	fs := c.flags("app move")
+	ops, err := parse(fs, "app move", args, []string{"<id>", "<name>"}, nil)
+	if err != nil {
+		return err
+	}
+	app, err := c.api().Move(ctx, ops[0], ops[1])
+	if err != nil {
+		return appError(err, ops[0])
+	}
+	if c.json {
+		return c.printJSON(app)
+	}
+	fmt.Fprintf(c.stdout, "%s now answers at:\n", app.ID)
+	for _, u := range app.URLs {
+		fmt.Fprintf(c.stdout, "  %s\n", u)
+	}
+	return nil
+}
+
 func (c *cli) appUninstall(ctx context.Context, args []string) error {
 	fs := c.flags("app uninstall")
 	keep := fs.Bool("keep-data", false, "keep the app's data folder")

@@ -19,6 +19,7 @@ import (
 	"github.com/hearthbox/hearth/agent/api"
 	"github.com/hearthbox/hearth/agent/catalog"
 	"github.com/hearthbox/hearth/agent/state"
+	"github.com/hearthbox/hearth/internal/accesslog"
 	"github.com/hearthbox/hearth/internal/ctrd"
 	"github.com/hearthbox/hearth/proxy"
 	"github.com/hearthbox/hearth/proxy/certs"
@@ -85,7 +86,10 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 	defer certMgr.Close()
-	px, err := proxy.New(proxy.Config{HTTPAddr: cfg.httpAddr, HTTPSAddr: cfg.httpsAddr, PortBind: cfg.portBind, Certs: certMgr, Logger: log})
+	access := accesslog.New(filepath.Join(cfg.stateDir, "logs", "access"), 10<<20, 3, log)
+	defer access.Close()
+	px, err := proxy.New(proxy.Config{HTTPAddr: cfg.httpAddr, HTTPSAddr: cfg.httpsAddr, PortBind: cfg.portBind, Certs: certMgr,
+		AccessLog: access.Write, Logger: log})
 	if err != nil {
 		return err
 	}

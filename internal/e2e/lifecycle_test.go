@@ -36,6 +36,15 @@ func TestLifecycleThroughTheCLI(t *testing.T) {
 		}
 	}
 
+	// Another name; the old one redirects, and the app keeps its data.
+	if out := b.ok("app", "move", "hello", "greeter"); !strings.Contains(out, "https://greeter.hearth.local/") {
+		t.Errorf("app move says %q, want the new address", out)
+	}
+	if _, errOut, code := b.hearth("app", "move", "hello", "Not A Name"); code == 0 || !strings.Contains(errOut, "name") {
+		t.Errorf("a bad name: exit %d, %q; want a refusal naming the field", code, errOut)
+	}
+	b.ok("app", "move", "hello", "hello")
+
 	b.ok("app", "update", "hello")
 	a = b.waitApp("hello", "healthy")
 	if a.Version != "1.1.0" || a.PreviousVersion != "1.0.0" {

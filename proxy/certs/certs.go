@@ -153,7 +153,7 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 		Dir:              filepath.Join(cfg.StateDir, "lanca"),
 		BoxName:          cfg.BoxName,
 		PermittedDomains: lanDomains,
-		Logger:           log,
+		Logger:           cfg.Logger,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("local CA: %w", err)
@@ -177,6 +177,9 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 		RenewCheckInterval: cfg.RenewCheckInterval,
 		Logger:             zl,
 	})
+	// ACME Renewal Information stays on (DisableARI false): renewals follow
+	// the CA's suggested window, and the CA learns which certificate a new
+	// order replaces.
 	base := certmagic.Config{
 		Storage:            &certmagic.FileStorage{Path: filepath.Join(cfg.StateDir, "certmagic")},
 		Logger:             zl,

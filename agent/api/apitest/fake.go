@@ -195,6 +195,19 @@ func (f *Fake) Update(ctx context.Context, id, version string) (api.Operation, e
 	return f.appOp(ctx, "Update", "update", id, version)
 }
 
+// Move implements api.Service.
+func (f *Fake) Move(ctx context.Context, id, name string) (api.App, error) {
+	if err := f.record(ctx, "Move", id, name); err != nil {
+		return api.App{}, err
+	}
+	app, err := f.app(id)
+	if err != nil {
+		return api.App{}, err
+	}
+	app.Name = name
+	return app, nil
+}
+
 // Uninstall implements api.Service.
 func (f *Fake) Uninstall(ctx context.Context, id string, keepData bool) (api.Operation, error) {
 	return f.appOp(ctx, "Uninstall", "uninstall", id, keepData)

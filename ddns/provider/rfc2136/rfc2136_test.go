@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/hearthbox/hearth/ddns/provider/providertest"
 	"github.com/hearthbox/hearth/ddns/provider/rfc2136/rfc2136test"
 	"github.com/libdns/libdns"
 	"github.com/miekg/dns"
@@ -305,4 +306,10 @@ func TestInvalidRecords(t *testing.T) {
 	if srv.Updates() != 0 {
 		t.Errorf("got %d updates, want 0", srv.Updates())
 	}
+}
+
+// The contract every Hearth DNS provider passes, against the real server.
+func TestProviderContract(t *testing.T) {
+	_, p := start(t)
+	providertest.Run(t, p, testZone)
 }
