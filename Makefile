@@ -7,8 +7,13 @@ TOOLS := $(BIN)/tools
 STATICCHECK_VERSION := v0.8.2
 # Debian packages the runtime and its tests need.
 APT_RUNTIME := containerd runc containernetworking-plugins iptables
-# Debian packages the benchmark needs besides: the peer engine.
-APT_BENCH := docker.io
+# Debian packages the benchmark needs besides: the peer engine, and the
+# proxy benchmark's peer and load generator.
+APT_BENCH := docker.io nginx wrk
+# Caddy, the proxy benchmark's other peer: go-installed at this version into
+# its own folder (a new version gets a new folder).
+CADDY_VERSION := v2.11.9
+CADDY := $(TOOLS)/caddy-$(CADDY_VERSION)/caddy
 # Debian packages the tests need besides: a browser that must trust the local
 # CA (proxy/certs), and certutil to add the root to its NSS database.
 APT_TEST := chromium libnss3-tools
@@ -64,10 +69,14 @@ test: deps-test check
 	$(GO) test -race -count=1 -timeout 15m ./...
 
 # bench writes .bench/*.json and prints each as a table.
-bench: deps-bench build
+bench: deps-bench build $(CADDY)
 	$(GO) build -trimpath -o $(BIN)/hearth-bench ./internal/bench
 	$(BIN)/hearth-bench -out $(CURDIR)/.bench runtime
 	$(BIN)/hearth-bench -out $(CURDIR)/.bench -hearthd $(BIN)/hearthd agent
+	$(BIN)/hearth-bench -out $(CURDIR)/.bench -caddy $(CADDY) proxy
+
+$(CADDY):
+	GOBIN=$(dir $(CADDY)) $(GO) install github.com/caddyserver/caddy/v2/cmd/caddy@$(CADDY_VERSION)
 
 clean:
 	rm -rf $(BIN) .bench

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/hearthbox/hearth/agent/api"
 	"github.com/hearthbox/hearth/agent/catalog"
+	"github.com/hearthbox/hearth/agent/manifest"
 	"github.com/hearthbox/hearth/agent/state"
 )
 
@@ -116,6 +118,25 @@ func (a *Agent) remember(src catalog.Source, env []byte, lastErr string) error {
 		}
 	}
 	return a.store.PutCatalog(rec)
+}
+
+// localCatalog is the catalog id of apps installed from no catalog.
+const localCatalog = "local"
+
+// releaseFor is release, or, for a manifest given by the owner (an imported
+// compose project), that manifest.
+func (a *Agent) releaseFor(catalogID, appID, version string, raw json.RawMessage) (release, error) {
+	if len(raw) == 0 {
+		return a.release(catalogID, appID, version)
+	}
+	m, err := manifest.Parse(raw)
+	if err != nil {
+		return release{}, fmt.Errorf("manifest: %w: %w", err, api.ErrInvalid)
+	}
+	if m.ID != appID {
+		return release{}, fmt.Errorf("manifest: id %q is not the app %q: %w", m.ID, appID, api.ErrInvalid)
+	}
+	return release{Catalog: localCatalog, Version: m.Version, Raw: raw, Manifest: m}, nil
 }
 
 // release finds an app's version: in the named catalog, or the first that

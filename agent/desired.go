@@ -112,6 +112,7 @@ func (a *Agent) desired(app state.App) (Desired, error) {
 				CPUWeight:   uint64(max(m.Resources.CPUWeight, 0)),
 			},
 			Capabilities: svc.Capabilities,
+			WritableRoot: svc.WritableRoot,
 			Devices:      svc.Devices,
 			Labels:       map[string]string{labelApp: app.ID, labelService: name, labelVersion: app.Version},
 		}

@@ -1,7 +1,9 @@
 package agent
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -20,11 +22,15 @@ type installParams struct {
 	Catalog  string            `json:"catalog,omitempty"`
 	Version  string            `json:"version,omitempty"`
 	Settings map[string]string `json:"settings,omitempty"`
+	// Manifest is set for an app from no catalog.
+	Manifest json.RawMessage `json:"manifest,omitempty"`
 }
 
 // updateParams carry an update's choices across a crash.
 type updateParams struct {
 	Version string `json:"version,omitempty"`
+	// Manifest is set when an app from no catalog gets a new manifest.
+	Manifest json.RawMessage `json:"manifest,omitempty"`
 	// Images are the new version's pinned images, once pulled.
 	Images map[string]string `json:"images,omitempty"`
 	// Before is the app as it was before the switch, to put back on failure.
@@ -63,7 +69,7 @@ func (a *Agent) installPrepare(ctx context.Context, r *opRun) error {
 	} else if !errors.Is(err, state.ErrNotFound) {
 		return err
 	}
-	rel, err := a.release(p.Catalog, r.op.App, p.Version)
+	rel, err := a.releaseFor(p.Catalog, r.op.App, p.Version, p.Manifest)
 	if err != nil {
 		return err
 	}
@@ -204,7 +210,7 @@ func (a *Agent) updatePull(ctx context.Context, r *opRun) error {
 	if err != nil {
 		return err
 	}
-	rel, err := a.release(app.CatalogID, app.ID, p.Version)
+	rel, err := a.releaseFor(app.CatalogID, app.ID, p.Version, p.Manifest)
 	if err != nil {
 		return err
 	}
@@ -226,12 +232,12 @@ func (a *Agent) updateSwitch(ctx context.Context, r *opRun) error {
 	if err != nil {
 		return err
 	}
-	if p.Before != nil && app.Version == p.Version {
-		return nil // switched before a crash
-	}
-	rel, err := a.release(app.CatalogID, app.ID, p.Version)
+	rel, err := a.releaseFor(app.CatalogID, app.ID, p.Version, p.Manifest)
 	if err != nil {
 		return err
+	}
+	if p.Before != nil && app.Version == rel.Version && sameJSON(app.Manifest, rel.Raw) {
+		return nil // switched before a crash
 	}
 	settings, secrets, err := resolveSettings(rel.Manifest, nil, app.Settings, app.Secrets)
 	if err != nil {
@@ -495,4 +501,14 @@ func (a *Agent) freePort() (int, error) {
 		}
 	}
 	return 0, fmt.Errorf("every app port from %d to %d is taken: %w", a.cfg.FirstPort, last, api.ErrRefused)
+}
+
+// sameJSON says whether two JSON texts are equal but for white space (the
+// store keeps manifests compacted).
+func sameJSON(a, b []byte) bool {
+	var ca, cb bytes.Buffer
+	if json.Compact(&ca, a) != nil || json.Compact(&cb, b) != nil {
+		return false
+	}
+	return bytes.Equal(ca.Bytes(), cb.Bytes())
 }

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -166,7 +167,10 @@ func (a *Agent) Install(ctx context.Context, req api.InstallRequest) (api.Operat
 	if _, err := a.store.App(req.App); err == nil {
 		return api.Operation{}, fmt.Errorf("app %s is already installed: %w", req.App, api.ErrInvalid)
 	}
-	rel, err := a.release(req.Catalog, req.App, req.Version)
+	if len(req.Manifest) > 0 && (req.Catalog != "" || req.Version != "") {
+		return api.Operation{}, fmt.Errorf("catalog, version: not with a manifest: %w", api.ErrInvalid)
+	}
+	rel, err := a.releaseFor(req.Catalog, req.App, req.Version, req.Manifest)
 	if err != nil {
 		return api.Operation{}, err
 	}
@@ -179,7 +183,11 @@ func (a *Agent) Install(ctx context.Context, req api.InstallRequest) (api.Operat
 	if err := a.admit(rel); err != nil {
 		return api.Operation{}, err
 	}
-	return a.begin(ctx, req.App, OpInstall, installParams{Catalog: rel.Catalog, Version: rel.Version, Settings: req.Settings})
+	p := installParams{Catalog: rel.Catalog, Version: rel.Version, Settings: req.Settings, Manifest: req.Manifest}
+	if len(req.Manifest) > 0 {
+		p.Catalog, p.Version = "", ""
+	}
+	return a.begin(ctx, req.App, OpInstall, p)
 }
 
 func (a *Agent) installed(id string) error {
@@ -232,6 +240,27 @@ func (a *Agent) Update(ctx context.Context, id, version string) (api.Operation, 
 		return api.Operation{}, fmt.Errorf("app %s is already at version %s: %w", id, app.Version, api.ErrInvalid)
 	}
 	return a.begin(ctx, id, OpUpdate, updateParams{Version: rel.Version})
+}
+
+// UpdateManifest updates an app from no catalog to a manifest of its own.
+func (a *Agent) UpdateManifest(ctx context.Context, id string, raw json.RawMessage) (api.Operation, error) {
+	app, err := a.store.App(id)
+	if errors.Is(err, state.ErrNotFound) {
+		return api.Operation{}, notFound("app %s is not installed", id)
+	} else if err != nil {
+		return api.Operation{}, err
+	}
+	if app.CatalogID != localCatalog {
+		return api.Operation{}, fmt.Errorf("app %s comes from catalog %s: update it to a catalog version: %w", id, app.CatalogID, api.ErrInvalid)
+	}
+	rel, err := a.releaseFor("", id, "", raw)
+	if err != nil {
+		return api.Operation{}, err
+	}
+	if _, err := imageRefs(rel.Manifest, a.cfg.Platform); err != nil {
+		return api.Operation{}, err
+	}
+	return a.begin(ctx, id, OpUpdate, updateParams{Version: rel.Version, Manifest: raw})
 }
 
 // Rollback returns an app to its previous version.

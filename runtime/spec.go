@@ -92,13 +92,15 @@ func specOpts(s ContainerSpec, img ocispec.ImageConfig, res Resources, p hostPat
 		oci.WithProcessArgs(args...),
 		oci.WithProcessCwd(cwd),
 		oci.WithHostname(hostname),
-		oci.WithRootFSReadonly(),
 		oci.WithNoNewPrivileges,
 		oci.WithoutRunMount,
 		oci.WithMounts(mounts(s, p)),
 		oci.WithMemoryLimit(uint64(res.MemoryBytes)),
 		oci.WithMemorySwap(res.MemoryBytes),
 		oci.WithPidsLimit(res.PidsLimit),
+	}
+	if !s.WritableRoot {
+		opts = append(opts, oci.WithRootFSReadonly())
 	}
 	if res.CPUWeight > 0 {
 		opts = append(opts, oci.WithCPUShares(res.CPUWeight*1024/100))

@@ -67,7 +67,8 @@ func TestSpecGolden(t *testing.T) {
 			s.Resources.ShmBytes = 128 << 20
 			s.Volumes = append(s.Volumes, Volume{Source: "config", Target: "/etc/app", ReadOnly: true})
 		},
-		"no network": func(s *ContainerSpec) { s.Network = "" },
+		"no network":    func(s *ContainerSpec) { s.Network = "" },
+		"writable root": func(s *ContainerSpec) { s.WritableRoot = true },
 	}
 	for name, tune := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -40,6 +40,10 @@ type ContainerSpec struct {
 	// under the runtime's Config.DataRoot.
 	DataDir string   `json:"dataDir"`
 	Volumes []Volume `json:"volumes,omitempty"`
+	// WritableRoot lets the container write to its root filesystem (its
+	// own snapshot, dropped when the container is replaced); by default the
+	// root is read-only and only volumes and tmpfs are writable.
+	WritableRoot bool `json:"writableRoot,omitempty"`
 	// Tmpfs adds memory-backed folders beside /tmp and /run (always there).
 	Tmpfs []Tmpfs `json:"tmpfs,omitempty"`
 

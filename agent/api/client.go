@@ -214,6 +214,11 @@ func (c *Client) Move(ctx context.Context, id, name string) (App, error) {
 	return app, err
 }
 
+// UpdateManifest implements Service.
+func (c *Client) UpdateManifest(ctx context.Context, id string, manifest json.RawMessage) (Operation, error) {
+	return c.action(ctx, id, "update", UpdateRequest{Manifest: manifest})
+}
+
 // Rollback implements Service.
 func (c *Client) Rollback(ctx context.Context, id string) (Operation, error) {
 	return c.action(ctx, id, "rollback", nil)

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"net/http"
 )
@@ -144,7 +145,16 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	op, err := s.svc.Update(r.Context(), id, req.Version)
+	var op Operation
+	if len(req.Manifest) > 0 {
+		if req.Version != "" {
+			s.fail(w, r, fmt.Errorf("version: not with a manifest: %w", ErrInvalid))
+			return
+		}
+		op, err = s.svc.UpdateManifest(r.Context(), id, req.Manifest)
+	} else {
+		op, err = s.svc.Update(r.Context(), id, req.Version)
+	}
 	s.answer(w, r, http.StatusAccepted, op, err)
 }
 

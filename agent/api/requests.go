@@ -1,5 +1,7 @@
 package api
 
+import "encoding/json"
+
 // RefreshCatalogsRequest is the body of POST /v1/catalogs/refresh.
 type RefreshCatalogsRequest struct {
 	// ID names the catalog to refresh; "" refreshes all.
@@ -10,4 +12,7 @@ type RefreshCatalogsRequest struct {
 type UpdateRequest struct {
 	// Version is the catalog version to update to; "" = the latest.
 	Version string `json:"version,omitempty"`
+	// Manifest, instead of Version, updates an app installed from no
+	// catalog to this manifest.
+	Manifest json.RawMessage `json:"manifest,omitempty"`
 }

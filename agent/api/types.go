@@ -6,6 +6,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 )
@@ -52,6 +53,9 @@ type Service interface {
 	Stop(ctx context.Context, id string) (Operation, error)
 	Restart(ctx context.Context, id string) (Operation, error)
 	Update(ctx context.Context, id, version string) (Operation, error) // version "" = the latest
+	// UpdateManifest updates an app installed from no catalog to a new
+	// manifest of its own (a compose project imported again).
+	UpdateManifest(ctx context.Context, id string, manifest json.RawMessage) (Operation, error)
 	Rollback(ctx context.Context, id string) (Operation, error)
 	Uninstall(ctx context.Context, id string, keepData bool) (Operation, error)
 	// Move gives an app another name: it answers at <name>.<box>.local (and
@@ -126,6 +130,10 @@ type InstallRequest struct {
 	Catalog  string            `json:"catalog,omitempty"` // "" = the first catalog that has it (official first)
 	Version  string            `json:"version,omitempty"` // "" = the latest
 	Settings map[string]string `json:"settings,omitempty"`
+	// Manifest installs an app from no catalog: a manifest made on this box,
+	// such as one imported from a compose project. Catalog and Version are
+	// then empty.
+	Manifest json.RawMessage `json:"manifest,omitempty"`
 }
 
 // MoveRequest gives an app another name.

@@ -8,6 +8,11 @@ const FormatVersion = 1
 type Manifest struct {
 	// ManifestVersion is the format's version: FormatVersion.
 	ManifestVersion int `json:"manifestVersion"`
+	// Origin says where the manifest came from: "" for a Hearth package,
+	// OriginCompose for one imported from a compose project. An imported
+	// one may name moving tags ("latest", or none): the agent pins the
+	// digest it pulls at install.
+	Origin string `json:"origin,omitempty"`
 
 	// ID is the app's slug, [a-z][a-z0-9-]{0,30}[a-z0-9].
 	ID string `json:"id"`
@@ -78,10 +83,16 @@ type Service struct {
 	Devices []string `json:"devices,omitempty"`
 	// DependsOn lists services started before this one.
 	DependsOn []Dependency `json:"dependsOn,omitempty"`
+	// WritableRoot lets the service write outside its volumes and tmpfs,
+	// as compose apps expect; Hearth packages keep a read-only root.
+	WritableRoot bool `json:"writableRoot,omitempty"`
 	// MemoryLimit is this service's share of Resources.MemoryLimit; services
 	// without one share what is left equally (see MemoryLimits).
 	MemoryLimit Size `json:"memoryLimit,omitempty"`
 }
+
+// OriginCompose marks a manifest imported from a compose project.
+const OriginCompose = "compose"
 
 // Image names a service's image: a tag for people, and per platform the
 // digest that runs ("" = supported, pinned by the agent at install).

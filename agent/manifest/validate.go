@@ -41,6 +41,9 @@ func (m *Manifest) Validate() error {
 }
 
 func (m *Manifest) validateIdentity(l *errList) {
+	if m.Origin != "" && m.Origin != OriginCompose {
+		l.add("origin", "%q must be empty or %q", m.Origin, OriginCompose)
+	}
 	switch m.ManifestVersion {
 	case FormatVersion:
 	case 0:

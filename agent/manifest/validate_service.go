@@ -83,7 +83,7 @@ func (m *Manifest) validateServices(l *errList) {
 }
 
 func (m *Manifest) validateService(l *errList, p string, s Service) {
-	validateImage(l, p+".image", s.Image)
+	validateImage(l, p+".image", s.Image, m.Origin == OriginCompose)
 	m.validateArgs(l, p+".entrypoint", s.Entrypoint)
 	m.validateArgs(l, p+".command", s.Command)
 	envKeys := make([]string, 0, len(s.Environment))
@@ -208,16 +208,16 @@ func (m *Manifest) validateService(l *errList, p string, s Service) {
 	}
 }
 
-func validateImage(l *errList, p string, img Image) {
+func validateImage(l *errList, p string, img Image, moving bool) {
 	if img.Ref == "" {
 		l.add(p+".ref", "is required")
 	} else if named, err := reference.ParseNormalizedNamed(img.Ref); err != nil {
 		l.add(p+".ref", "%q is not an image reference: %v", img.Ref, err)
 	} else if _, ok := named.(reference.Digested); ok {
 		l.add(p+".ref", "%q must not hold a digest: digests go in platforms", img.Ref)
-	} else if tagged, ok := named.(reference.Tagged); !ok {
+	} else if tagged, ok := named.(reference.Tagged); !ok && !moving {
 		l.add(p+".ref", "%q needs a version tag", img.Ref)
-	} else if tagged.Tag() == "latest" {
+	} else if ok && tagged.Tag() == "latest" && !moving {
 		l.add(p+".ref", "%q: the tag \"latest\" moves; name a version", img.Ref)
 	}
 	if len(img.Platforms) == 0 {

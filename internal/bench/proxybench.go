@@ -136,6 +136,8 @@ type proxyBench struct {
 	// proxies are by name; hearth is also kept for profiling.
 	proxies map[string]*runningProxy
 	hearth  *hearthProxy
+	// backendPID is the backend's process, whose cost is measured too.
+	backendPID int
 }
 
 // runProxyBench runs the proxy benchmark: it starts the backend and the
@@ -186,22 +188,19 @@ func (b *proxyBench) run(ctx context.Context) error {
 		warm := load
 		warm.Duration = b.cfg.Warmup
 		for _, name := range proxyOrder() {
-			if _, err := runWrk(ctx, b.cfg.Wrk, warm, b.proxies[name].URL); err != nil {
+			if _, _, err := runWrk(ctx, b.cfg.Wrk, warm, b.proxies[name].URL); err != nil {
 				return fmt.Errorf("warm-up of %s: %w", name, err)
 			}
 		}
 	}
 	order := proxyOrder()
-	if os.Getenv("HBENCH_STD") != "" {
-		order = append(order, "gostd")
-	}
 	for round := range b.cfg.Rounds {
 		for i := range order {
 			name := order[(round+i)%len(order)]
 			if err := sleepCtx(ctx, b.cfg.Settle); err != nil {
 				return err
 			}
-			w, err := measureProxy(ctx, b.cfg.Wrk, load, b.proxies[name])
+			w, err := measureProxy(ctx, b.cfg.Wrk, load, b.proxies[name], b.backendPID)
 			if err != nil {
 				return fmt.Errorf("round %d, %s: %w", round+1, name, err)
 			}
@@ -273,6 +272,7 @@ func (b *proxyBench) start(ctx context.Context) error {
 		return err
 	}
 	b.onExit(backend.stop)
+	b.backendPID = backend.cmd.Process.Pid
 	b.log.Debug("backend started", "addr", backend.Addr)
 
 	env := peerEnv{thread: thread, pki: pki, backend: backend.Addr, dir: dir, accessLog: b.cfg.AccessLog}
@@ -283,14 +283,6 @@ func (b *proxyBench) start(ctx context.Context) error {
 	b.hearth = h
 	b.onExit(h.stop)
 	b.proxies[proxyHearth] = &h.runningProxy
-	if os.Getenv("HBENCH_STD") != "" {
-		sp, err := startStdRP(env)
-		if err != nil {
-			return err
-		}
-		b.onExit(sp.stop)
-		b.proxies["gostd"] = sp
-	}
 	for _, p := range []struct {
 		name  string
 		start func(context.Context, peerEnv, string) (*runningProxy, error)
@@ -307,9 +299,9 @@ func (b *proxyBench) start(ctx context.Context) error {
 	return nil
 }
 
-// measureProxy runs the load once against p and reads what p's processes
-// used meanwhile.
-func measureProxy(ctx context.Context, wrk string, load wrkLoad, p *runningProxy) (ProxyRound, error) {
+// measureProxy runs the load once against p and reads what p's processes,
+// the backend and wrk used meanwhile.
+func measureProxy(ctx context.Context, wrk string, load wrkLoad, p *runningProxy, backendPID int) (ProxyRound, error) {
 	pids, err := p.pids()
 	if err != nil {
 		return ProxyRound{}, fmt.Errorf("processes of %s: %w", p.Name, err)
@@ -318,7 +310,11 @@ func measureProxy(ctx context.Context, wrk string, load wrkLoad, p *runningProxy
 	if err != nil {
 		return ProxyRound{}, fmt.Errorf("usage of %s: %w", p.Name, err)
 	}
-	w, err := runWrk(ctx, wrk, load, p.URL)
+	backendBefore, err := readUsage([]int{backendPID})
+	if err != nil {
+		return ProxyRound{}, fmt.Errorf("usage of the backend: %w", err)
+	}
+	w, wrkCPU, err := runWrk(ctx, wrk, load, p.URL)
 	if err != nil {
 		return ProxyRound{}, err
 	}
@@ -326,11 +322,18 @@ func measureProxy(ctx context.Context, wrk string, load wrkLoad, p *runningProxy
 	if err != nil {
 		return ProxyRound{}, fmt.Errorf("usage of %s: %w", p.Name, err)
 	}
+	backendAfter, err := readUsage([]int{backendPID})
+	if err != nil {
+		return ProxyRound{}, fmt.Errorf("usage of the backend: %w", err)
+	}
 	r := ProxyRound{WrkResult: w}
-	if w.Requests > 0 {
+	if n := float64(w.Requests); n > 0 {
 		used := after.sub(before)
-		r.CPUPerRequestUS = round(float64(used.CPU)/float64(time.Microsecond)/float64(w.Requests), 2)
-		r.SyscallsPerRequest = round(float64(used.Syscalls)/float64(w.Requests), 2)
+		perRequestUS := func(d time.Duration) float64 { return round(float64(d)/float64(time.Microsecond)/n, 2) }
+		r.CPUPerRequestUS = perRequestUS(used.CPU)
+		r.SyscallsPerRequest = round(float64(used.Syscalls)/n, 2)
+		r.BackendCPUPerRequestUS = perRequestUS(backendAfter.sub(backendBefore).CPU)
+		r.WrkCPUPerRequestUS = perRequestUS(wrkCPU)
 	}
 	return r, nil
 }
@@ -346,7 +349,7 @@ func (b *proxyBench) profileHearth(ctx context.Context) error {
 	if err := pprof.StartCPUProfile(f); err != nil {
 		return errors.Join(fmt.Errorf("cpu profile: %w", err), f.Close())
 	}
-	w, err := runWrk(ctx, b.cfg.Wrk, b.cfg.Load, b.proxies[proxyHearth].URL)
+	w, _, err := runWrk(ctx, b.cfg.Wrk, b.cfg.Load, b.proxies[proxyHearth].URL)
 	pprof.StopCPUProfile()
 	if cerr := f.Close(); cerr != nil {
 		err = errors.Join(err, fmt.Errorf("cpu profile: %w", cerr))

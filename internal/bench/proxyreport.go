@@ -44,6 +44,11 @@ type ProxyRound struct {
 	// write-like system calls per request.
 	CPUPerRequestUS    float64 `json:"cpu_us_per_request"`
 	SyscallsPerRequest float64 `json:"rw_syscalls_per_request"`
+	// BackendCPUPerRequestUS and WrkCPUPerRequestUS are what the backend
+	// and the load generator used per request meanwhile: on a machine with
+	// few cores they share the CPU with the proxy.
+	BackendCPUPerRequestUS float64 `json:"backend_cpu_us_per_request"`
+	WrkCPUPerRequestUS     float64 `json:"wrk_cpu_us_per_request"`
 }
 
 // ProxyLoad says how the load was made.
@@ -97,14 +102,18 @@ type ProxyReport struct {
 
 // ProxySummary is one proxy's medians over the rounds, with the rounds.
 type ProxySummary struct {
-	RPS                float64      `json:"rps"`
-	P50                float64      `json:"p50_ms"`
-	P99                float64      `json:"p99_ms"`
-	CPUPerRequestUS    float64      `json:"cpu_us_per_request"`
-	SyscallsPerRequest float64      `json:"rw_syscalls_per_request"`
-	SocketErrors       int64        `json:"socket_errors"`
-	Setup              string       `json:"setup"`
-	Rounds             []ProxyRound `json:"rounds"`
+	RPS                float64 `json:"rps"`
+	P50                float64 `json:"p50_ms"`
+	P99                float64 `json:"p99_ms"`
+	CPUPerRequestUS    float64 `json:"cpu_us_per_request"`
+	SyscallsPerRequest float64 `json:"rw_syscalls_per_request"`
+	// BackendCPUPerRequestUS and WrkCPUPerRequestUS are the medians of the
+	// rounds' (see ProxyRound).
+	BackendCPUPerRequestUS float64      `json:"backend_cpu_us_per_request"`
+	WrkCPUPerRequestUS     float64      `json:"wrk_cpu_us_per_request"`
+	SocketErrors           int64        `json:"socket_errors"`
+	Setup                  string       `json:"setup"`
+	Rounds                 []ProxyRound `json:"rounds"`
 }
 
 // ProxyTarget is one ratio limit, a floor (">=") or a ceiling ("<="), and
@@ -117,9 +126,10 @@ type ProxyTarget struct {
 	Pass  bool    `json:"pass"`
 }
 
-// newProxyReport computes the report of res. Every proxy must have the same
-// number of rounds, at least one, with positive figures and no non-2xx
-// answers: a proxy that did not proxy is an error, never a figure.
+// newProxyReport computes the report of res. Every proxy must have the
+// same number of rounds, at least one, with positive figures and no non-2xx
+// answers: a proxy that did not proxy is an error, never a figure. Targets
+// are judged on the ratios as reported (rounded to three decimals).
 func newProxyReport(res ProxyResults) (ProxyReport, error) {
 	r := ProxyReport{Bench: "proxy", Time: res.Time.UTC(), Load: res.Load, Machine: res.Machine,
 		Versions: map[string]string{"wrk": res.WrkVersion, "go": res.Machine.Go}}
@@ -160,7 +170,7 @@ func newProxyReport(res ProxyResults) (ProxyReport, error) {
 
 // summarizeProxy takes the medians of one proxy's rounds.
 func summarizeProxy(name string, run ProxyRun) (ProxySummary, error) {
-	var rps, p50, p99, cpu, calls []float64
+	var rps, p50, p99, cpu, calls, backend, wrk []float64
 	s := ProxySummary{Setup: run.Setup}
 	for i, w := range run.Rounds {
 		if w.Non2xx > 0 {
@@ -171,6 +181,7 @@ func summarizeProxy(name string, run ProxyRun) (ProxySummary, error) {
 		}
 		rps, p50, p99 = append(rps, w.RPS), append(p50, w.P50), append(p99, w.P99)
 		cpu, calls = append(cpu, w.CPUPerRequestUS), append(calls, w.SyscallsPerRequest)
+		backend, wrk = append(backend, w.BackendCPUPerRequestUS), append(wrk, w.WrkCPUPerRequestUS)
 		s.SocketErrors += w.SocketErrors
 		s.Rounds = append(s.Rounds, w)
 	}
@@ -185,6 +196,10 @@ func summarizeProxy(name string, run ProxyRun) (ProxySummary, error) {
 	s.CPUPerRequestUS = round(m, 1)
 	m, _ = percentile(calls, 50)
 	s.SyscallsPerRequest = round(m, 2)
+	m, _ = percentile(backend, 50)
+	s.BackendCPUPerRequestUS = round(m, 1)
+	m, _ = percentile(wrk, 50)
+	s.WrkCPUPerRequestUS = round(m, 1)
 	return s, nil
 }
 
@@ -195,7 +210,7 @@ func writeProxyTable(w io.Writer, r ProxyReport) error {
 	fmt.Fprintf(&b, "proxy benchmark: %s; %s, %d-byte answers; %d rounds of %gs, %s; medians over rounds\n\n",
 		l.Command, l.Protocol, l.BodyBytes, l.Rounds, l.DurationS, l.Order)
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "proxy\trps\tp50 ms\tp99 ms\tcpu us/req\tsyscalls/req\tsocket errors\t\trps by round\t\tversion")
+	fmt.Fprintln(tw, "proxy\trps\tp50 ms\tp99 ms\tcpu us/req\tsyscalls/req\tbackend+wrk us/req\tsocket errors\t\trps by round\t\tversion")
 	for _, p := range []struct {
 		name string
 		s    ProxySummary
@@ -204,8 +219,8 @@ func writeProxyTable(w io.Writer, r ProxyReport) error {
 		for _, w := range p.s.Rounds {
 			byRound = append(byRound, fmt.Sprintf("%.0f", w.RPS))
 		}
-		fmt.Fprintf(tw, "%s\t%.1f\t%.3f\t%.3f\t%.1f\t%.2f\t%d\t\t%s\t\t%s\n", p.name, p.s.RPS, p.s.P50, p.s.P99,
-			p.s.CPUPerRequestUS, p.s.SyscallsPerRequest, p.s.SocketErrors,
+		fmt.Fprintf(tw, "%s\t%.1f\t%.3f\t%.3f\t%.1f\t%.2f\t%.1f+%.1f\t%d\t\t%s\t\t%s\n", p.name, p.s.RPS, p.s.P50, p.s.P99,
+			p.s.CPUPerRequestUS, p.s.SyscallsPerRequest, p.s.BackendCPUPerRequestUS, p.s.WrkCPUPerRequestUS, p.s.SocketErrors,
 			strings.Join(byRound, " "), r.Versions[p.name])
 	}
 	if err := tw.Flush(); err != nil {

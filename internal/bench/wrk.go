@@ -47,20 +47,24 @@ type WrkResult struct {
 	Non2xx       int64 `json:"non_2xx"`
 }
 
-// runWrk runs wrk once against url and parses what it prints.
-func runWrk(ctx context.Context, bin string, load wrkLoad, url string) (WrkResult, error) {
+// runWrk runs wrk once against url and parses what it prints. It also
+// returns the CPU time wrk used.
+func runWrk(ctx context.Context, bin string, load wrkLoad, url string) (WrkResult, time.Duration, error) {
 	cmd := exec.CommandContext(ctx, bin, load.args(url)...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	cmd.WaitDelay = 5 * time.Second
 	if err := cmd.Run(); err != nil {
-		return WrkResult{}, fmt.Errorf("wrk %s: %w: %s", url, err, bytes.TrimSpace(append(stderr.Bytes(), stdout.Bytes()...)))
+		if ctx.Err() != nil {
+			return WrkResult{}, 0, fmt.Errorf("wrk %s: %w", url, ctx.Err())
+		}
+		return WrkResult{}, 0, fmt.Errorf("wrk %s: %w: %s", url, err, bytes.TrimSpace(append(stderr.Bytes(), stdout.Bytes()...)))
 	}
 	r, err := parseWrk(stdout.String())
 	if err != nil {
-		return WrkResult{}, fmt.Errorf("wrk %s: %w", url, err)
+		return WrkResult{}, 0, fmt.Errorf("wrk %s: %w", url, err)
 	}
-	return r, nil
+	return r, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), nil
 }
 
 // wrk 4.1's summary lines.

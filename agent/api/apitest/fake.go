@@ -5,6 +5,7 @@ package apitest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sync"
@@ -206,6 +207,11 @@ func (f *Fake) Move(ctx context.Context, id, name string) (api.App, error) {
 	}
 	app.Name = name
 	return app, nil
+}
+
+// UpdateManifest implements api.Service.
+func (f *Fake) UpdateManifest(ctx context.Context, id string, manifest json.RawMessage) (api.Operation, error) {
+	return f.appOp(ctx, "UpdateManifest", "update", id, string(manifest))
 }
 
 // Uninstall implements api.Service.
