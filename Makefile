@@ -7,9 +7,11 @@ TOOLS := $(BIN)/tools
 STATICCHECK_VERSION := v0.8.2
 # Debian packages the runtime and its tests need.
 APT_RUNTIME := containerd runc containernetworking-plugins iptables
+# The proxy benchmark's peer and load generator (its test starts them too).
+APT_PROXY_PEERS := nginx wrk
 # Debian packages the benchmark needs besides: the peer engine, and the
-# proxy benchmark's peer and load generator.
-APT_BENCH := docker.io nginx wrk
+# proxy benchmark's.
+APT_BENCH := docker.io $(APT_PROXY_PEERS)
 # Caddy, the proxy benchmark's other peer: go-installed at this version into
 # its own folder (a new version gets a new folder).
 CADDY_VERSION := v2.11.9
@@ -34,7 +36,7 @@ deps-bench:
 	@$(call apt_install,$(APT_RUNTIME) $(APT_BENCH))
 
 deps-test:
-	@$(call apt_install,$(APT_RUNTIME) $(APT_TEST))
+	@$(call apt_install,$(APT_RUNTIME) $(APT_TEST) $(APT_PROXY_PEERS))
 
 define apt_install
 missing=""; for p in $(1); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
@@ -65,8 +67,8 @@ check: tools
 
 # test: everything, under the race detector. Tests that need containerd start
 # their own private one; under CI (CI set) a missing part fails them.
-test: deps-test check
-	$(GO) test -race -count=1 -timeout 15m ./...
+test: deps-test check $(CADDY)
+	HEARTH_CADDY=$(CADDY) $(GO) test -race -count=1 -timeout 15m ./...
 
 # bench writes .bench/*.json and prints each as a table.
 bench: deps-bench build $(CADDY)

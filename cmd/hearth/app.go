@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -152,6 +153,16 @@ func (c *cli) appInstall(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if isPath(ops[0]) {
+		if *catalog != "" || *version != "" {
+			return &usageError{cmd: "app install", msg: "--catalog and --version are for catalog apps, not compose projects"}
+		}
+		plan, err := importProject(ctx, ops[0], "")
+		if err != nil {
+			return err
+		}
+		return c.installPlan(ctx, ops[0], plan, set, *noWait)
+	}
 	req := api.InstallRequest{App: ops[0], Catalog: *catalog, Version: *version}
 	if len(set) > 0 {
 		req.Settings = set
@@ -208,10 +219,32 @@ func (c *cli) appRollback(ctx context.Context, args []string) error {
 func (c *cli) appUpdate(ctx context.Context, args []string) error {
 	fs := c.flags("app update")
 	version := fs.String("version", "", "the version to update to (default: the latest)")
+	from := fs.String("from", "", "a compose project to update an imported app to")
 	noWait := fs.Bool("no-wait", false, "print the operation's id and return at once")
 	ops, err := parse(fs, "app update", args, []string{"<id>"}, nil)
 	if err != nil {
 		return err
+	}
+	if *from != "" {
+		if *version != "" {
+			return &usageError{cmd: "app update", msg: "--version and --from do not go together"}
+		}
+		plan, err := importProject(ctx, *from, ops[0])
+		if err != nil {
+			return err
+		}
+		if plan.Refused != nil {
+			return &refused{failure{line: fmt.Sprintf("%s cannot be installed: %s", *from, plan.Refused)}}
+		}
+		raw, err := json.Marshal(plan.Manifest)
+		if err != nil {
+			return fmt.Errorf("encode the manifest: %w", err)
+		}
+		op, err := c.api().UpdateManifest(ctx, ops[0], raw)
+		if err != nil {
+			return appError(err, ops[0])
+		}
+		return c.follow(ctx, op, *noWait)
 	}
 	op, err := c.api().Update(ctx, ops[0], *version)
 	if err != nil && *version != "" && errors.Is(err, api.ErrNotFound) {

@@ -73,6 +73,7 @@ func commands() []command {
 		{"app restart", "<id> [--no-wait]", "restart an app", (*cli).appRestart},
 		{"app update", "<id> [--version v] [--no-wait]", "update an app to a catalog version (the latest by default)", (*cli).appUpdate},
 		{"app rollback", "<id> [--no-wait]", "return an app to its previous version", (*cli).appRollback},
+		{"app import", "<folder or compose file> [--dry-run] [--id id] [--no-wait]", "install a compose project (CasaOS, Umbrel, Runtipi, Co-op Cloud or plain)", (*cli).appImport},
 		{"app move", "<id> <name>", "give an app another name (the old one redirects for 30 days)", (*cli).appMove},
 		{"app uninstall", "<id> [--keep-data] [--no-wait]", "remove an app, and its data unless --keep-data", (*cli).appUninstall},
 		{"app logs", "<id> [-f] [--tail n] [--service name]", "an app's output; -f follows it", (*cli).appLogs},

@@ -49,6 +49,9 @@ func (c *cli) exit(err error) int {
 			return exitUsage
 		}
 		return exitOK
+	case errors.As(err, new(*refused)):
+		fmt.Fprintf(c.stderr, "hearth: %s\n", oneLine(err.Error()))
+		return exitUsage
 	case errors.As(err, &use):
 		advice := "see 'hearth help'"
 		if use.cmd != "" {

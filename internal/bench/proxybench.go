@@ -53,7 +53,7 @@ func proxyFlags(fs *flag.FlagSet) *ProxyConfig {
 	fs.StringVar(&c.Wrk, "wrk", "wrk", "proxy: the load generator (Debian's wrk)")
 	fs.StringVar(&c.Caddy, "caddy", "caddy", "proxy: Caddy (make bench go-installs the pinned version into bin/tools)")
 	fs.StringVar(&c.Nginx, "nginx", "nginx", "proxy: nginx (Debian's)")
-	fs.IntVar(&c.Rounds, "proxy-rounds", 3, "proxy: measured rounds, each proxy once per round (at least 3)")
+	fs.IntVar(&c.Rounds, "proxy-rounds", 5, "proxy: measured rounds, each proxy once per round (at least 3)")
 	fs.IntVar(&c.Load.Threads, "proxy-threads", 2, "proxy: wrk threads (-t)")
 	fs.IntVar(&c.Load.Conns, "proxy-conns", 64, "proxy: wrk connections (-c)")
 	fs.DurationVar(&c.Load.Duration, "proxy-duration", 10*time.Second, "proxy: length of one measurement (wrk -d, whole seconds)")

@@ -109,8 +109,20 @@ func TestChromiumTrustsLocalCA(t *testing.T) {
 		_, port, _ := strings.Cut(addr, ":")
 		return fmt.Sprintf("https://%s:%s/", name, port)
 	}
+	// Other test packages add and remove network interfaces meanwhile, and
+	// Chromium aborts a navigation with ERR_NETWORK_CHANGED when one
+	// comes or goes: that, and only that, is tried again.
+	navigate := func(actions ...chromedp.Action) error {
+		var err error
+		for range 5 {
+			if err = chromedp.Run(ctx, actions...); err == nil || !strings.Contains(err.Error(), "ERR_NETWORK_CHANGED") {
+				return err
+			}
+		}
+		return err
+	}
 	var text string
-	if err := chromedp.Run(ctx, chromedp.Navigate(url(trusted)), chromedp.Text("body", &text, chromedp.ByQuery)); err != nil {
+	if err := navigate(chromedp.Navigate(url(trusted)), chromedp.Text("body", &text, chromedp.ByQuery)); err != nil {
 		t.Fatalf("navigate to %s: %v", url(trusted), err)
 	}
 	_, port, _ := strings.Cut(trusted, ":")
@@ -118,7 +130,7 @@ func TestChromiumTrustsLocalCA(t *testing.T) {
 		t.Errorf("got page %q, want %q", text, want)
 	}
 
-	err := chromedp.Run(ctx, chromedp.Navigate(url(untrusted)))
+	err := navigate(chromedp.Navigate(url(untrusted)))
 	if err == nil || !strings.Contains(err.Error(), "ERR_CERT_AUTHORITY_INVALID") {
 		t.Errorf("navigate to %s (another CA): got %v, want net::ERR_CERT_AUTHORITY_INVALID", url(untrusted), err)
 	}

@@ -1,0 +1,104 @@
+package compose
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// replaceSecrets turns the passwords the file writes as constants into
+// generated settings: every variable whose name says it holds a secret
+// (secretName), and the same constant where it is used as one elsewhere
+// (a URL's password, a --password argument). The same constant under
+// several names is one setting, so that a database and its client agree.
+func (t *translator) replaceSecrets() {
+	consts := map[string]string{} // constant -> what replaces it (a marker of its setting, with the shape's prefix and suffix)
+	for _, name := range t.order {
+		out := t.out[name]
+		for _, k := range sortedKeys(out.Environment) {
+			v := out.Environment[k]
+			if !secretName(k) || flagValue(v) || hasMarker(v) || strings.Contains(v, dataMarker) {
+				continue
+			}
+			if strings.TrimSpace(v) == "" {
+				out.Environment[k] = t.refs.marker("settings." + t.secrets.forEmpty(name, k))
+				continue
+			}
+			if _, ok := consts[v]; !ok {
+				sh := shapeOf(v)
+				consts[v] = sh.prefix + t.refs.marker("settings."+t.secrets.forConstant(k, v, sh.gen)) + sh.suffix
+			}
+			out.Environment[k] = consts[v]
+		}
+	}
+	if len(consts) == 0 {
+		return
+	}
+	var values []string
+	for c := range consts {
+		values = append(values, c)
+	}
+	slices.SortFunc(values, func(a, b string) int { // longest first
+		if len(a) != len(b) {
+			return len(b) - len(a)
+		}
+		return strings.Compare(a, b)
+	})
+	for _, name := range t.order {
+		out := t.out[name]
+		for k, v := range out.Environment {
+			out.Environment[k] = t.secretUses(v, values, consts)
+		}
+		for _, args := range [][]string{out.Entrypoint, out.Command} {
+			for i := range args {
+				if i > 0 && passFlag(args[i-1]) && consts[args[i]] != "" {
+					args[i] = consts[args[i]]
+					continue
+				}
+				args[i] = t.secretUses(args[i], values, consts)
+			}
+		}
+		if hc := out.HealthCheck; hc != nil {
+			for i, a := range hc.Command {
+				if t.secretUses(a, values, consts) != a || i > 0 && passFlag(hc.Command[i-1]) && consts[a] != "" {
+					t.warn(name, "healthcheck.test", "passes the file's default password, now a generated setting, which a health check cannot refer to: the check keeps the old value and may fail (use the variable, \"$VAR\", in the check)")
+				}
+			}
+		}
+	}
+}
+
+var (
+	urlPassword = regexp.MustCompile(`(://[^:/@\s]*:)([^@/\s]+)@`)
+	flagWords   = regexp.MustCompile(`(?i)(pass|secret|token|key)`)
+)
+
+// passFlag reports whether a command argument is a flag whose value is a
+// password (-p, --password, --requirepass, -a).
+func passFlag(a string) bool {
+	if a == "-p" || a == "-a" || a == "-P" {
+		return true
+	}
+	return strings.HasPrefix(a, "-") && !strings.Contains(a, "=") && flagWords.MatchString(a)
+}
+
+// secretUses replaces the constants of values where s uses them as a
+// password: a URL's password, "--password=<it>", "--password <it>" and
+// "-p<it>" (inside a shell command too).
+func (t *translator) secretUses(s string, values []string, consts map[string]string) string {
+	s = urlPassword.ReplaceAllStringFunc(s, func(m string) string {
+		g := urlPassword.FindStringSubmatch(m)
+		if r := consts[g[2]]; r != "" {
+			return g[1] + r + "@"
+		}
+		return m
+	})
+	for _, c := range values {
+		if !strings.Contains(s, c) {
+			continue
+		}
+		re := regexp.MustCompile(`((?:^|\s)(?:-p|--?[A-Za-z_-]*(?i:pass|secret|token|key)[A-Za-z_-]*[= ]+|-a\s+)["']?)` + regexp.QuoteMeta(c) + `(["']?(?:\s|$))`)
+		s = re.ReplaceAllString(s, "${1}"+strings.ReplaceAll(consts[c], "$", "$$")+"${2}")
+	}
+	return s
+}

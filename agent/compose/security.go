@@ -1,0 +1,167 @@
+package compose
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/hearthbox/hearth/agent/manifest"
+)
+
+// The manifest's capability classes (docs/manifest.md). basicCaps are what
+// every imported service keeps, as Docker gives them by default; Docker's
+// other defaults (FSETID, SETPCAP, NET_RAW, SYS_CHROOT, MKNOD, AUDIT_WRITE,
+// SETFCAP) need a permission and are kept only when the file asks.
+var (
+	basicCaps      = []string{"CHOWN", "DAC_OVERRIDE", "FOWNER", "KILL", "NET_BIND_SERVICE", "SETGID", "SETUID"}
+	privilegedCaps = []string{"AUDIT_WRITE", "FSETID", "IPC_LOCK", "LEASE", "MKNOD", "NET_ADMIN", "NET_BROADCAST",
+		"NET_RAW", "SETFCAP", "SETPCAP", "SYS_CHROOT", "SYS_NICE", "SYS_RESOURCE"}
+	refusedCaps = []string{"AUDIT_CONTROL", "AUDIT_READ", "BLOCK_SUSPEND", "BPF", "CHECKPOINT_RESTORE", "DAC_READ_SEARCH",
+		"IPC_OWNER", "LINUX_IMMUTABLE", "MAC_ADMIN", "MAC_OVERRIDE", "PERFMON", "SYSLOG", "SYS_ADMIN", "SYS_BOOT",
+		"SYS_MODULE", "SYS_PACCT", "SYS_PTRACE", "SYS_RAWIO", "SYS_TIME", "SYS_TTY_CONFIG", "WAKE_ALARM"}
+)
+
+// devicePattern is the manifest's device allowlist (docs/manifest.md).
+var devicePattern = regexp.MustCompile(`^/dev/(` + strings.Join([]string{
+	`dri(/(card|renderD)[0-9]+)?`, `kfd`, `nvidia([0-9]+|ctl|-uvm|-uvm-tools|-modeset)`, `apex_[0-9]+`,
+	`accel/accel[0-9]+`, `bus/usb(/[0-9]{3}(/[0-9]{3})?)?`, `tty(USB|ACM|AMA)[0-9]+`,
+	`serial/by-(id|path)/[A-Za-z0-9_.:+-]+`, `snd(/[A-Za-z0-9_-]+)?`, `(video|media)[0-9]+`, `hidraw[0-9]+`,
+	`net/tun`, `fuse`,
+}, "|") + `)$`)
+
+// namespaced are the kernel settings a container may have of its own.
+var namespaced = []string{"net.", "kernel.shm", "kernel.msg", "kernel.sem", "fs.mqueue."}
+
+// security maps privileged, cap_add, cap_drop, devices and the host
+// namespaces.
+func (t *translator) security(name string, s types.ServiceConfig, out *manifest.Service) {
+	caps := slices.Clone(basicCaps)
+	for _, c := range s.CapDrop {
+		c = capName(c)
+		if c == "ALL" {
+			caps = nil
+		}
+		caps = slices.DeleteFunc(caps, func(x string) bool { return x == c })
+	}
+	add := func(c string) {
+		if !slices.Contains(caps, c) {
+			caps = append(caps, c)
+		}
+	}
+	if s.Privileged {
+		t.warn(name, "privileged", "privileged is never granted: the service keeps the capabilities that need the %q permission (%s), and no host devices or file systems", manifest.PermPrivilegedCapabilities, strings.Join(privilegedCaps, ", "))
+		t.perms[manifest.PermPrivilegedCapabilities] = true
+		for _, c := range privilegedCaps {
+			add(c)
+		}
+	}
+	for i, c := range s.CapAdd {
+		key := fmt.Sprintf("cap_add[%d]", i)
+		c = capName(c)
+		switch {
+		case c == "ALL":
+			t.warn(name, key, "ALL is never granted: the service keeps the capabilities that need the %q permission", manifest.PermPrivilegedCapabilities)
+			t.perms[manifest.PermPrivilegedCapabilities] = true
+			for _, p := range privilegedCaps {
+				add(p)
+			}
+		case slices.Contains(basicCaps, c):
+			add(c)
+		case slices.Contains(privilegedCaps, c):
+			t.perms[manifest.PermPrivilegedCapabilities] = true
+			add(c)
+		case slices.Contains(refusedCaps, c):
+			t.refuse(name, key, "%s is never granted: %s", c, refusedCapReason(c))
+			return
+		default:
+			t.refuse(name, key, "%q is not a Linux capability", c)
+			return
+		}
+	}
+	slices.Sort(caps)
+	out.Capabilities = caps
+	for i, d := range s.Devices {
+		t.device(name, fmt.Sprintf("devices[%d]", i), d.Source, d.Target, out)
+	}
+	if len(s.DeviceCgroupRules) > 0 {
+		t.refuse(name, "device_cgroup_rules", "device rules open host devices beyond Hearth's device allowlist")
+	}
+	switch {
+	case s.Pid == "host":
+		t.refuse(name, "pid", "Hearth never shares the host's processes with an app")
+	case s.Pid != "":
+		t.warn(name, "pid", "%q is not kept: the service sees its own processes only", s.Pid)
+	}
+	for _, ns := range []struct{ key, value string }{
+		{"ipc", s.Ipc}, {"uts", s.Uts}, {"userns_mode", s.UserNSMode}, {"cgroup", s.Cgroup},
+	} {
+		if ns.value != "" && ns.value != "private" && ns.value != "shareable" {
+			t.warn(name, ns.key, "%q is not kept: the service has its own", ns.value)
+		}
+	}
+	for _, k := range sortedKeys(s.Sysctls) {
+		key := "sysctls." + k
+		if !slices.ContainsFunc(namespaced, func(p string) bool { return strings.HasPrefix(k, p) }) {
+			t.refuse(name, key, "is not a namespaced kernel setting: it would change the host")
+			return
+		}
+		t.warn(name, key, "is not applied: the manifest cannot set kernel settings yet")
+	}
+	if s.UseAPISocket {
+		t.refuse(name, "use_api_socket", "Hearth runs no Docker daemon and never hands out control of its containers")
+	}
+}
+
+// device maps one host device: on the allowlist it is passed through
+// (permission devices), else the import is refused.
+func (t *translator) device(name, key, src, target string, out *manifest.Service) {
+	if !devicePattern.MatchString(src) {
+		t.refuse(name, key, "%s is not on Hearth's device allowlist (GPUs and accelerators, USB, serial adapters, sound, video, hidraw, /dev/net/tun, /dev/fuse)", src)
+		return
+	}
+	if target != "" && target != src {
+		t.warn(name, key, "%s appears at its own path, not at %s", src, target)
+	}
+	if !slices.Contains(out.Devices, src) {
+		out.Devices = append(out.Devices, src)
+	}
+	t.perms[manifest.PermDevices] = true
+}
+
+// network maps network_mode.
+func (t *translator) network(name string, s types.ServiceConfig) {
+	switch mode := s.NetworkMode; {
+	case mode == "" || mode == "bridge" || mode == "default":
+	case mode == "host":
+		t.hostNet[name] = true
+		t.perms[manifest.PermLAN] = true
+		t.warn(name, "network_mode", "host networking is never granted: the service gets the app's own network and may reach the local network (permission %q); its web port is proxied and the ports the file declares are published, but broadcast and multicast discovery (DLNA, mDNS, HomeKit) will not reach it", manifest.PermLAN)
+	case mode == "none":
+		t.warn(name, "network_mode", "none is not kept: the service is on the app's network")
+	default:
+		t.warn(name, "network_mode", "%q is not kept: the service has its own address on the app's network (reach other services by name, not localhost)", mode)
+	}
+}
+
+// capName writes a capability as the manifest does: capitals, no CAP_.
+func capName(c string) string {
+	return strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(c)), "CAP_")
+}
+
+func refusedCapReason(c string) string {
+	switch c {
+	case "SYS_ADMIN":
+		return "it amounts to root on the host"
+	case "SYS_MODULE":
+		return "it loads kernel modules into the host"
+	case "SYS_PTRACE":
+		return "it reads and changes other processes' memory"
+	case "SYS_RAWIO":
+		return "it gives raw access to the host's I/O ports and memory"
+	case "DAC_READ_SEARCH":
+		return "it opens host files by handle (a known escape)"
+	}
+	return "it reaches beyond the app's sandbox (docs/manifest.md)"
+}

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/hearthbox/hearth/agent/api"
+	"github.com/hearthbox/hearth/agent/compose"
+)
+
+// refused is the failure of an import that cannot be installed: it exits
+// with exitUsage (2), as `app import --dry-run` promises.
+type refused struct{ failure }
+
+// isPath says whether an install argument names a compose project rather
+// than a catalog app.
+func isPath(arg string) bool {
+	if strings.ContainsAny(arg, "/.") {
+		return true
+	}
+	_, err := os.Stat(arg)
+	return err == nil
+}
+
+// importProject turns a compose project into a plan, here on the box.
+func importProject(ctx context.Context, path, appID string) (*compose.Plan, error) {
+	plan, err := compose.Import(ctx, path, compose.Options{AppID: appID})
+	if err != nil {
+		return nil, failf("import %s: %v", path, err)
+	}
+	return plan, nil
+}
+
+// printPlan shows what an import would install.
+func (c *cli) printPlan(plan *compose.Plan) error {
+	if c.json {
+		return c.printJSON(plan)
+	}
+	if plan.Refused != nil {
+		fmt.Fprintf(c.stdout, "refused: %s\n", plan.Refused)
+		return nil
+	}
+	m := plan.Manifest
+	fmt.Fprintf(c.stdout, "%s (%s project) as app %q, version %s\n", m.Title, plan.Kind, m.ID, m.Version)
+	if name, port, ok := m.HTTPService(); ok {
+		fmt.Fprintf(c.stdout, "web entry:    service %s, port %d\n", name, port)
+	}
+	for _, name := range sortedServices(m.Services) {
+		s := m.Services[name]
+		fmt.Fprintf(c.stdout, "service %s: %s\n", name, s.Image.Ref)
+		for _, v := range s.Volumes {
+			fmt.Fprintf(c.stdout, "  volume %s -> %s\n", v.Source, v.Target)
+		}
+		for _, p := range s.Ports {
+			fmt.Fprintf(c.stdout, "  port %d/%s: %s\n", p.Port, p.Protocol, p.Reason)
+		}
+	}
+	if len(plan.Permissions) > 0 {
+		perms := make([]string, len(plan.Permissions))
+		for i, p := range plan.Permissions {
+			perms[i] = string(p)
+		}
+		fmt.Fprintf(c.stdout, "permissions:  %s\n", strings.Join(perms, ", "))
+	}
+	for _, w := range plan.Warnings {
+		fmt.Fprintf(c.stdout, "warning: %s\n", w)
+	}
+	return nil
+}
+
+// appImport shows (with --dry-run) or installs a compose project.
+func (c *cli) appImport(ctx context.Context, args []string) error {
+	fs := c.flags("app import")
+	dry := fs.Bool("dry-run", false, "print the plan and install nothing")
+	id := fs.String("id", "", "the app's id (default: from the project)")
+	noWait := fs.Bool("no-wait", false, "print the operation's id and return at once")
+	ops, err := parse(fs, "app import", args, []string{"<folder or compose file>"}, nil)
+	if err != nil {
+		return err
+	}
+	plan, err := importProject(ctx, ops[0], *id)
+	if err != nil {
+		return err
+	}
+	if *dry {
+		if err := c.printPlan(plan); err != nil {
+			return err
+		}
+		if plan.Refused != nil {
+			return &refused{failure{line: fmt.Sprintf("%s cannot be installed: %s", ops[0], plan.Refused)}}
+		}
+		return nil
+	}
+	return c.installPlan(ctx, ops[0], plan, nil, *noWait)
+}
+
+// installPlan installs an imported project.
+func (c *cli) installPlan(ctx context.Context, path string, plan *compose.Plan, set settings, noWait bool) error {
+	if plan.Refused != nil {
+		return &refused{failure{line: fmt.Sprintf("%s cannot be installed: %s: see 'hearth app import --dry-run %s'", path, plan.Refused, path)}}
+	}
+	raw, err := json.Marshal(plan.Manifest)
+	if err != nil {
+		return fmt.Errorf("encode the manifest: %w", err)
+	}
+	req := api.InstallRequest{App: plan.Manifest.ID, Manifest: raw}
+	if len(set) > 0 {
+		req.Settings = set
+	}
+	op, err := c.api().Install(ctx, req)
+	if err != nil {
+		return installError(err, plan.Manifest.ID)
+	}
+	return c.follow(ctx, op, noWait)
+}
+
+func sortedServices[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	for i := range out {
+		for j := i + 1; j < len(out); j++ {
+			if out[j] < out[i] {
+				out[i], out[j] = out[j], out[i]
+			}
+		}
+	}
+	return out
+}
