@@ -36,6 +36,7 @@ func (t *translator) manifest() {
 		Services:        map[string]manifest.Service{},
 	}
 	t.identity(m)
+	t.resources(m)
 	writable := false
 	for _, name := range t.order {
 		m.Services[t.names[name]] = *t.out[name]
@@ -44,7 +45,6 @@ func (t *translator) manifest() {
 	if writable {
 		t.warn("", "read_only", "services may write anywhere in their file system, as compose apps expect; what they write outside their volumes is lost when they are recreated")
 	}
-	t.resources(m)
 	if t.egress() {
 		t.perms[manifest.PermInternet] = true
 	}

@@ -47,7 +47,8 @@ func httpProbe(test []string) (*manifest.HTTPCheck, bool) {
 
 // shellWords splits a simple shell command: words separated by spaces,
 // optionally quoted whole, ending at most in "|| exit 1". Anything a shell
-// would do more with (variables, pipes, redirections) is not simple.
+// would do more with (variables, globs, pipes, redirections) outside
+// quotes is not simple.
 func shellWords(s string) ([]string, bool) {
 	s = strings.TrimSpace(s)
 	for _, tail := range []string{"|| exit 1", "|| exit", "|| false"} {
@@ -55,10 +56,18 @@ func shellWords(s string) ([]string, bool) {
 	}
 	var out []string
 	for _, w := range strings.Fields(s) {
-		if len(w) >= 2 && (w[0] == '\'' || w[0] == '"') && w[len(w)-1] == w[0] {
+		switch {
+		case len(w) >= 2 && w[0] == '\'' && w[len(w)-1] == '\'':
 			w = w[1 : len(w)-1]
-		}
-		if strings.ContainsAny(w, "'\"\\$`;&|<>(){}*?") {
+			if strings.ContainsRune(w, '\'') {
+				return nil, false
+			}
+		case len(w) >= 2 && w[0] == '"' && w[len(w)-1] == '"':
+			w = w[1 : len(w)-1]
+			if strings.ContainsAny(w, "\"\\$`") {
+				return nil, false
+			}
+		case strings.ContainsAny(w, "'\"\\$`;&|<>(){}*?[]~#"):
 			return nil, false
 		}
 		out = append(out, w)

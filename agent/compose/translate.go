@@ -26,10 +26,10 @@ type translator struct {
 	secrets *secrets
 	proj    *types.Project
 
-	order     []string              // enabled compose services, in file order
-	names     map[string]string     // compose service -> manifest service
-	hosts     map[string]string     // a host name the file uses -> compose service
-	platforms []string              // the image platforms every service gets
+	order     []string          // enabled compose services, in file order
+	names     map[string]string // compose service -> manifest service
+	hosts     map[string]string // a host name the file uses -> compose service
+	platforms []string          // the image platforms every service gets
 	out       map[string]*manifest.Service
 	ports     map[string][]portSpec // compose service -> its declared ports
 	hostNet   map[string]bool       // compose services with network_mode host
