@@ -245,6 +245,15 @@ func TestProtectedRoutes(t *testing.T) {
 	}
 }
 
+// hits says whether a request must reach the backend.
+type hits int
+
+const (
+	hitsNo hits = iota
+	hitsYes
+	hitsEither
+)
+
 func TestUploadLimit(t *testing.T) {
 	h := startProxy(t, nil)
 	b := newBackend(t, nil)
@@ -256,12 +265,14 @@ func TestUploadLimit(t *testing.T) {
 		size      int
 		chunked   bool
 		want      int
-		wantsHits bool
+		wantsHits hits
 	}{
-		{"at the limit", 1 << 20, false, http.StatusOK, true},
-		{"declared too big", 2 << 20, false, http.StatusRequestEntityTooLarge, false},
-		{"chunked too big, counted as it streams", 2 << 20, true, http.StatusRequestEntityTooLarge, true},
-		{"chunked under the limit", 512 << 10, true, http.StatusOK, true},
+		{"at the limit", 1 << 20, false, http.StatusOK, hitsYes},
+		{"declared too big", 2 << 20, false, http.StatusRequestEntityTooLarge, hitsNo},
+		// Streamed: the proxy cuts the body once it passes the limit; the
+		// backend may or may not have begun to read it by then.
+		{"chunked too big, counted as it streams", 2 << 20, true, http.StatusRequestEntityTooLarge, hitsEither},
+		{"chunked under the limit", 512 << 10, true, http.StatusOK, hitsYes},
 	}
 	for _, tt := range tests {
 		for _, http2 := range []bool{false, true} {
@@ -283,8 +294,8 @@ func TestUploadLimit(t *testing.T) {
 				if resp.StatusCode != tt.want {
 					t.Errorf("status: got %d, want %d", resp.StatusCode, tt.want)
 				}
-				if hit := b.hitCount() > before; hit != tt.wantsHits {
-					t.Errorf("backend reached: got %v, want %v", hit, tt.wantsHits)
+				if hit := b.hitCount() > before; tt.wantsHits != hitsEither && hit != (tt.wantsHits == hitsYes) {
+					t.Errorf("backend reached: got %v, want %v", hit, tt.wantsHits == hitsYes)
 				}
 			})
 		}

@@ -259,7 +259,9 @@ func (b *box) waitApp(id, want string) api.App {
 func (b *box) web(a api.App, path string) (string, error) {
 	ip := ""
 	for _, s := range a.Services {
-		if s.Name == "web" {
+		// The samples' web service is "web", or in some compose styles
+		// the only other one than "store".
+		if s.Name == "web" || (ip == "" && s.Name != "store") {
 			ip = s.IP
 		}
 	}
