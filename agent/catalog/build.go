@@ -19,6 +19,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/hearthbox/hearth/agent/compose"
 	"github.com/hearthbox/hearth/agent/manifest"
 )
 
@@ -193,7 +194,15 @@ func (b *builder) version(id, rel, want string) (versionJSON, *manifest.Manifest
 	n := len(b.errs)
 	mfile := path.Join(rel, manifestFile)
 	raw, err := readFile(filepath.Join(b.dir, mfile), manifest.MaxSize)
-	if err != nil {
+	if errors.Is(err, fs.ErrNotExist) {
+		// A version of kind "compose": a compose project, translated once,
+		// here, into a manifest.
+		raw, err = b.importCompose(id, rel)
+		if err != nil {
+			b.fail(rel, "%v", err)
+			return versionJSON{}, nil, false
+		}
+	} else if err != nil {
 		b.fail(mfile, "%v", err)
 		return versionJSON{}, nil, false
 	}
@@ -348,4 +357,24 @@ func readFile(name string, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("%d bytes, at most %d", fi.Size(), limit)
 	}
 	return os.ReadFile(name)
+}
+
+// importCompose translates the compose project in the folder rel into a
+// manifest, or says why it cannot be installed.
+func (b *builder) importCompose(id, rel string) ([]byte, error) {
+	plan, err := compose.Import(b.ctx, filepath.Join(b.dir, rel), compose.Options{AppID: id})
+	if err != nil {
+		return nil, fmt.Errorf("no %s and no compose project: %w", manifestFile, err)
+	}
+	if plan.Refused != nil {
+		return nil, fmt.Errorf("the compose project cannot be installed: %s", plan.Refused)
+	}
+	for _, w := range plan.Warnings {
+		b.log.Info("compose import", "app", id, "warning", w.String())
+	}
+	raw, err := json.Marshal(plan.Manifest)
+	if err != nil {
+		return nil, fmt.Errorf("encode the imported manifest: %w", err)
+	}
+	return raw, nil
 }
