@@ -69,6 +69,8 @@ check: tools
 # their own private one; under CI (CI set) a missing part fails them.
 test: deps-test check $(CADDY)
 	HEARTH_CADDY=$(CADDY) $(GO) test -race -count=1 -timeout 15m ./...
+	# The compose importer reads untrusted files: fuzz it for a bounded time.
+	$(GO) test -run='^$$' -fuzz=FuzzImport -fuzztime=20s ./agent/compose
 
 # bench writes .bench/*.json and prints each as a table.
 bench: deps-bench build $(CADDY)

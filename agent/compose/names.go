@@ -3,6 +3,7 @@ package compose
 import (
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -25,18 +26,26 @@ func slugify(s, prefix string) string {
 	return strings.TrimRight(s, "-")
 }
 
+// numbered returns slug base with "-i" at its end, within 32 characters.
+func numbered(base, fallback string, i int) string {
+	if base == "" {
+		base = fallback
+	}
+	suffix := "-" + strconv.Itoa(i)
+	if len(base)+len(suffix) > 32 {
+		base = strings.TrimRight(base[:32-len(suffix)], "-")
+	}
+	return base + suffix
+}
+
 // nameServices gives each compose service its manifest name (a slug) and
 // collects the host names the file reaches it by.
 func (t *translator) nameServices() {
 	used := map[string]bool{}
 	for _, name := range t.order {
 		n := slugify(name, "svc")
-		base := n
 		for i := 2; used[n] || n == ""; i++ {
-			n = slugify(base+"-"+string(rune('0'+i%10)), "svc")
-			if i > 10 {
-				n = slugify(base+"-"+strings.Repeat("x", i-10), "svc")
-			}
+			n = numbered(slugify(name, "svc"), "svc", i)
 		}
 		used[n] = true
 		t.names[name] = n

@@ -44,10 +44,11 @@ func (t *translator) replaceSecrets() {
 		}
 		return strings.Compare(a, b)
 	})
+	uses := passwordUses(values)
 	for _, name := range t.order {
 		out := t.out[name]
 		for k, v := range out.Environment {
-			out.Environment[k] = t.secretUses(v, values, consts)
+			out.Environment[k] = secretUses(v, uses, consts)
 		}
 		for _, args := range [][]string{out.Entrypoint, out.Command} {
 			for i := range args {
@@ -55,12 +56,12 @@ func (t *translator) replaceSecrets() {
 					args[i] = consts[args[i]]
 					continue
 				}
-				args[i] = t.secretUses(args[i], values, consts)
+				args[i] = secretUses(args[i], uses, consts)
 			}
 		}
 		if hc := out.HealthCheck; hc != nil {
 			for i, a := range hc.Command {
-				if t.secretUses(a, values, consts) != a || i > 0 && passFlag(hc.Command[i-1]) && consts[a] != "" {
+				if secretUses(a, uses, consts) != a || i > 0 && passFlag(hc.Command[i-1]) && consts[a] != "" {
 					t.warn(name, "healthcheck.test", "passes the file's default password, now a generated setting, which a health check cannot refer to: the check keeps the old value and may fail (use the variable, \"$VAR\", in the check)")
 				}
 			}
@@ -82,10 +83,24 @@ func passFlag(a string) bool {
 	return strings.HasPrefix(a, "-") && !strings.Contains(a, "=") && flagWords.MatchString(a)
 }
 
-// secretUses replaces the constants of values where s uses them as a
-// password: a URL's password, "--password=<it>", "--password <it>" and
-// "-p<it>" (inside a shell command too).
-func (t *translator) secretUses(s string, values []string, consts map[string]string) string {
+// passwordUse finds one constant where a command uses it as a password:
+// "--password=<it>", "--password <it>", "-p<it>", "-a <it>".
+type passwordUse struct {
+	constant string
+	re       *regexp.Regexp
+}
+
+func passwordUses(values []string) []passwordUse {
+	uses := make([]passwordUse, len(values))
+	for i, c := range values {
+		uses[i] = passwordUse{c, regexp.MustCompile(`((?:^|\s)(?:-p|--?[A-Za-z_-]*(?i:pass|secret|token|key)[A-Za-z_-]*[= ]+|-a\s+)["']?)` + regexp.QuoteMeta(c) + `(["']?(?:\s|$))`)}
+	}
+	return uses
+}
+
+// secretUses replaces the constants where s uses them as a password: a
+// URL's password, or a password argument (inside a shell command too).
+func secretUses(s string, uses []passwordUse, consts map[string]string) string {
 	s = urlPassword.ReplaceAllStringFunc(s, func(m string) string {
 		g := urlPassword.FindStringSubmatch(m)
 		if r := consts[g[2]]; r != "" {
@@ -93,12 +108,10 @@ func (t *translator) secretUses(s string, values []string, consts map[string]str
 		}
 		return m
 	})
-	for _, c := range values {
-		if !strings.Contains(s, c) {
-			continue
+	for _, u := range uses {
+		if strings.Contains(s, u.constant) {
+			s = u.re.ReplaceAllString(s, "${1}"+strings.ReplaceAll(consts[u.constant], "$", "$$")+"${2}")
 		}
-		re := regexp.MustCompile(`((?:^|\s)(?:-p|--?[A-Za-z_-]*(?i:pass|secret|token|key)[A-Za-z_-]*[= ]+|-a\s+)["']?)` + regexp.QuoteMeta(c) + `(["']?(?:\s|$))`)
-		s = re.ReplaceAllString(s, "${1}"+strings.ReplaceAll(consts[c], "$", "$$")+"${2}")
 	}
 	return s
 }

@@ -54,7 +54,7 @@ func (t *translator) services() {
 		out.HealthCheck = t.health(name, s.HealthCheck)
 		t.memoryOf(name, s)
 		t.ignored(name, s)
-		if t.refused != nil {
+		if t.refused != nil || t.err != nil {
 			return
 		}
 	}

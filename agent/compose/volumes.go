@@ -264,7 +264,7 @@ func (t *translator) sharedName(out *manifest.Service, src string) string {
 	}
 	n := base
 	for i := 2; slices.ContainsFunc(out.SharedFolders, func(f manifest.SharedFolder) bool { return f.Name == n }); i++ {
-		n = slugify(fmt.Sprintf("%s-%d", base, i), "folder")
+		n = numbered(base, "folder", i)
 	}
 	return n
 }

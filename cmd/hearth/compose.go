@@ -37,7 +37,7 @@ func importProject(ctx context.Context, path, appID string) (*compose.Plan, erro
 // printPlan shows what an import would install.
 func (c *cli) printPlan(plan *compose.Plan) error {
 	if c.json {
-		return c.printJSON(plan)
+		return c.printJSON(plan.Redacted())
 	}
 	if plan.Refused != nil {
 		fmt.Fprintf(c.stdout, "refused: %s\n", plan.Refused)
