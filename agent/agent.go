@@ -83,9 +83,11 @@ type Agent struct {
 	running    map[string]bool
 	lastRoutes []proxy.Route
 
-	// ctx is the agent's lifetime, set by Run; operations run under it.
-	ctx context.Context
-	wg  sync.WaitGroup
+	// ctx is the agent's lifetime, from New until Run returns; operations
+	// run under it, also those begun before Run started.
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
 }
 
 var _ api.Service = (*Agent)(nil)
@@ -132,6 +134,7 @@ func New(cfg Config) (*Agent, error) {
 	if err := a.loadCatalogs(); err != nil {
 		return nil, err
 	}
+	a.ctx, a.cancel = context.WithCancel(context.Background())
 	return a, nil
 }
 
@@ -141,8 +144,10 @@ func (a *Agent) Ready() <-chan struct{} { return a.ready }
 // Run resumes the operations a crash interrupted and reconciles until ctx
 // ends, then waits for the operations it runs.
 func (a *Agent) Run(ctx context.Context) error {
-	a.ctx = ctx
+	stop := context.AfterFunc(ctx, a.cancel)
+	defer stop()
 	defer a.wg.Wait()
+	defer a.cancel()
 	events := a.rt.Events(ctx)
 	watch := a.store.Watch()
 	if err := a.resumeOperations(ctx); err != nil {

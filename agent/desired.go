@@ -110,7 +110,9 @@ func (a *Agent) desired(app state.App) (Desired, error) {
 			Resources: rt.Resources{
 				MemoryBytes: int64(limits[name]),
 				CPUWeight:   uint64(max(m.Resources.CPUWeight, 0)),
+				ShmBytes:    int64(svc.ShmSize),
 			},
+			Sysctls:      maps.Clone(svc.Sysctls),
 			Capabilities: svc.Capabilities,
 			WritableRoot: svc.WritableRoot,
 			Devices:      svc.Devices,

@@ -35,9 +35,15 @@ func hostName(app state.App) string {
 // boxHost is the box's own LAN name.
 func (a *Agent) boxHost() string { return a.cfg.BoxName + ".local" }
 
-// appURLs are the addresses an app answers at through the proxy.
+// appURLs are the addresses an app answers at through the proxy: none for
+// an app without a web entry (a headless worker).
 func (a *Agent) appURLs(app state.App) []string {
 	if a.cfg.Proxy == nil {
+		return nil
+	}
+	if m, err := parseManifest(app.Manifest); err != nil {
+		return nil
+	} else if _, _, ok := m.HTTPService(); !ok {
 		return nil
 	}
 	urls := []string{"https://" + a.lanHost(hostName(app)) + "/"}

@@ -18,10 +18,10 @@ var stores = []string{"casaos", "bigbear"}
 // or without permissions). Issue 7 asks for 95%; under its own rule that
 // a Docker socket mount, host PID, a host system path, a device off the
 // allowlist or a capability Hearth never grants is refused, the stores
-// reach about 83% (the summary's header counts the refusals by reason,
-// and docs/compose.md discusses the gap). This floor keeps that from
-// getting worse.
-const minImported = 0.82
+// reach 88.0% (CasaOS) and 83.5% (BigBear) (the summary's header counts
+// the refusals by reason, and docs/compose.md discusses the gap). This
+// floor, a point below the lower of them, keeps that from getting worse.
+const minImported = 0.825
 
 // TestStores imports every app of both stores, compares the outcome of
 // each with testdata/summary.golden, and checks the share that imports.
@@ -94,7 +94,6 @@ func refusalClass(r *Refusal) string {
 		{"device allowlist", "device"},
 		{"is never granted", "capability"},
 		{"host's processes", "host processes"},
-		{"no web entry", "no web entry or port"},
 		{"configs", "project files (configs)"},
 	} {
 		if strings.Contains(r.Reason, c.match) || r.Key == c.match {

@@ -42,6 +42,7 @@ func (t *translator) manifest() {
 		m.Services[t.names[name]] = *t.out[name]
 		writable = writable || t.out[name].WritableRoot
 	}
+	t.shmSizes(m)
 	if writable {
 		t.warn("", "read_only", "services may write anywhere in their file system, as compose apps expect; what they write outside their volumes is lost when they are recreated")
 	}

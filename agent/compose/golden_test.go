@@ -24,14 +24,14 @@ var representative = []string{
 	"casaos/Portainer",     // refused: the Docker socket
 	"casaos/TaskingAI",     // refused: configs
 	"casaos/WireGuardEasy", // refused: SYS_MODULE
-	"casaos/DuckDNS",       // refused: no web entry, no ports
-	"casaos/Plex",          // refused: /dev/dvb
+	"casaos/DuckDNS",       // headless: no web entry, no ports
+	"casaos/Plex",          // /dev/dvb and the GPU passed through
 	"bigbear/2fauth",       // digest-pinned image
 	"bigbear/n8n",          // service_healthy on a database, links
 	"bigbear/nextcloud",    // four services, health checks, cron
 	"bigbear/ente",         // service:museum network, run-once dependency, base64 keys
 	"bigbear/homebridge",   // privileged and host networking
-	"bigbear/chromium",     // a port_map that names no port: guessed web entry, shm_size
+	"bigbear/chromium",     // a port_map that names no port: guessed web entry, shm_size kept
 	"bigbear/gluetun",      // no web entry named
 	"bigbear/filebrowser",  // refused: every app's data (/DATA/AppData)
 	"bigbear/glances",      // refused: the Docker socket (and pid: host)

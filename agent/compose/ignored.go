@@ -34,7 +34,6 @@ func (t *translator) ignored(name string, s types.ServiceConfig) {
 		{"oom_score_adj", s.OomScoreAdj != 0 || s.OomKillDisable, "is not kept"},
 		{"memswap_limit", s.MemSwapLimit != 0 || s.MemSwappiness != 0, "is not kept: services do not swap"},
 		{"blkio_config", s.BlkioConfig != nil, "is not kept"},
-		{"shm_size", s.ShmSize != 0, "is not kept: /dev/shm keeps the runtime's size (64 MiB)"},
 		{"group_add", len(s.GroupAdd) > 0, "is not kept: the service runs with its user's groups"},
 		{"storage_opt", len(s.StorageOpt) > 0, "is not kept"},
 		{"pull_policy", s.PullPolicy != "", "is not kept: the agent pulls at install and update"},

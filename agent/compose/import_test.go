@@ -84,7 +84,6 @@ func TestRefusals(t *testing.T) {
 		{"other platform", "image: a:1\nplatform: linux/arm64", "", nil, refusal{"web", "platform", "runs on linux/arm64 only"}},
 		{"image from a variable of Hearth", "image: a:${APP_DOMAIN}", "", nil, refusal{"web", "image", "only to environment and command"}},
 		{"not an image", "image: \"A B\"", "", nil, refusal{"web", "image", "not an image reference"}},
-		{"no web entry, no port", "image: a:1\nexpose: [\"8080\"]", "", nil, refusal{"", "ports", "no web entry and publishes no ports"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			body := tc.service

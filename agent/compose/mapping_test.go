@@ -106,7 +106,69 @@ services:
 			}
 			checkWarning(t, p, "web", "privileged", "never granted")
 			checkWarning(t, p, "web", "devices[1]", "appears at its own path")
-			checkWarning(t, p, "vpn", "sysctls.net.ipv4.ip_forward", "not applied")
+			if diff := cmp.Diff(map[string]string{"net.ipv4.ip_forward": "1"}, m.Services["vpn"].Sysctls); diff != "" {
+				t.Errorf("vpn sysctls (-want +got):\n%s", diff)
+			}
+		}},
+		{"shm_size", `
+services:
+  web:
+    image: a:1
+    ports: ["80:80"]
+    shm_size: 200m
+  small:
+    image: b:1
+    mem_limit: 64m
+    shm_size: 2gb
+  big:
+    image: c:1
+    mem_limit: 4g
+    shm_size: 3gb
+`, nil, func(t *testing.T, p *Plan, m *manifest.Manifest) {
+			got := map[string]manifest.Size{}
+			for n, s := range m.Services {
+				got[n] = s.ShmSize
+			}
+			want := map[string]manifest.Size{"web": 200 * manifest.Mi, "small": 64 * manifest.Mi, "big": manifest.Gi}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("shmSize (-want +got):\n%s", diff)
+			}
+			checkWarning(t, p, "small", "shm_size", "/dev/shm gets 64Mi")
+			checkWarning(t, p, "big", "shm_size", "/dev/shm gets 1Gi")
+			if hasWarning(p, "web", "shm_size", "") {
+				t.Errorf("got a shm_size warning for web, want none: %v", p.Warnings)
+			}
+		}},
+		{"headless", `
+services:
+  sync:
+    image: a:1
+    expose: ["8080"]
+    volumes: [state:/state]
+volumes:
+  state: {}
+`, nil, func(t *testing.T, p *Plan, m *manifest.Manifest) {
+			if name, port, ok := m.HTTPService(); ok {
+				t.Errorf("got web entry %s:%d, want none", name, port)
+			}
+			if m.Has(manifest.PermPorts) {
+				t.Error("got the ports permission, want none")
+			}
+			checkWarning(t, p, "", "ports", "runs headless")
+		}},
+		{"tuners and the Raspberry Pi's video core", `
+services:
+  web:
+    image: a:1
+    ports: ["32400:32400"]
+    devices: ["/dev/dvb:/dev/dvb", "/dev/vchiq:/dev/vchiq", "/dev/vcsm:/dev/vcsm"]
+`, nil, func(t *testing.T, p *Plan, m *manifest.Manifest) {
+			if diff := cmp.Diff([]string{"/dev/dvb", "/dev/vchiq", "/dev/vcsm"}, m.Services["web"].Devices); diff != "" {
+				t.Errorf("devices (-want +got):\n%s", diff)
+			}
+			if !m.Has(manifest.PermDevices) {
+				t.Error("no devices permission")
+			}
 		}},
 		{"host networking", `
 services:

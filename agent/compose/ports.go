@@ -59,7 +59,7 @@ func (t *translator) webAndPorts() {
 		}
 	}
 	if t.web.service == "" && !t.perms[manifest.PermPorts] {
-		t.refuse("", "ports", "the app has no web entry and publishes no ports: there would be no way to reach it")
+		t.warn("", "ports", "the app has no web entry and publishes no ports: it runs headless (a worker), with no page to open")
 	}
 }
 

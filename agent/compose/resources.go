@@ -88,3 +88,29 @@ func (t *translator) resources(m *manifest.Manifest) {
 	}
 	m.Resources = manifest.Resources{MemoryMin: manifest.Size(min(need, maxLimit)), MemoryLimit: manifest.Size(min(max(total, need), maxLimit))}
 }
+
+// maxShm is the largest /dev/shm a service may have (the manifest's bound).
+const maxShm = 1024 * mi
+
+// shmSizes maps shm_size, in whole MiB, kept within the service's memory
+// limit and maxShm; m has its services and resources.
+func (t *translator) shmSizes(m *manifest.Manifest) {
+	limits := m.MemoryLimits()
+	for _, name := range t.order {
+		svc := m.Services[t.names[name]]
+		want := int64(t.proj.Services[name].ShmSize)
+		if want <= 0 {
+			continue
+		}
+		bound := min(limits[t.names[name]]/mi*mi, maxShm)
+		size := min(roundMi(want), bound)
+		if size < roundMi(want) {
+			t.warn(name, "shm_size", "%s is more than the service may have: /dev/shm gets %s (at most its memory limit and %s)",
+				manifest.Size(want), manifest.Size(size), manifest.Size(maxShm))
+		}
+		if size > 0 {
+			svc.ShmSize = manifest.Size(size)
+			m.Services[t.names[name]] = svc
+		}
+	}
+}

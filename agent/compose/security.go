@@ -2,7 +2,6 @@ package compose
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -22,17 +21,6 @@ var (
 		"IPC_OWNER", "LINUX_IMMUTABLE", "MAC_ADMIN", "MAC_OVERRIDE", "PERFMON", "SYSLOG", "SYS_ADMIN", "SYS_BOOT",
 		"SYS_MODULE", "SYS_PACCT", "SYS_PTRACE", "SYS_RAWIO", "SYS_TIME", "SYS_TTY_CONFIG", "WAKE_ALARM"}
 )
-
-// devicePattern is the manifest's device allowlist (docs/manifest.md).
-var devicePattern = regexp.MustCompile(`^/dev/(` + strings.Join([]string{
-	`dri(/(card|renderD)[0-9]+)?`, `kfd`, `nvidia([0-9]+|ctl|-uvm|-uvm-tools|-modeset)`, `apex_[0-9]+`,
-	`accel/accel[0-9]+`, `bus/usb(/[0-9]{3}(/[0-9]{3})?)?`, `tty(USB|ACM|AMA)[0-9]+`,
-	`serial/by-(id|path)/[A-Za-z0-9_.:+-]+`, `snd(/[A-Za-z0-9_-]+)?`, `(video|media)[0-9]+`, `hidraw[0-9]+`,
-	`net/tun`, `fuse`,
-}, "|") + `)$`)
-
-// namespaced are the kernel settings a container may have of its own.
-var namespaced = []string{"net.", "kernel.shm", "kernel.msg", "kernel.sem", "fs.mqueue."}
 
 // security maps privileged, cap_add, cap_drop, devices and the host
 // namespaces.
@@ -102,12 +90,14 @@ func (t *translator) security(name string, s types.ServiceConfig, out *manifest.
 		}
 	}
 	for _, k := range sortedKeys(s.Sysctls) {
-		key := "sysctls." + k
-		if !slices.ContainsFunc(namespaced, func(p string) bool { return strings.HasPrefix(k, p) }) {
-			t.refuse(name, key, "is not a namespaced kernel setting: it would change the host")
+		if !manifest.NamespacedSysctl(k) {
+			t.refuse(name, "sysctls."+k, "is not a namespaced kernel setting: it would change the host")
 			return
 		}
-		t.warn(name, key, "is not applied: the manifest cannot set kernel settings yet")
+		if out.Sysctls == nil {
+			out.Sysctls = map[string]string{}
+		}
+		out.Sysctls[k] = s.Sysctls[k]
 	}
 	if s.UseAPISocket {
 		t.refuse(name, "use_api_socket", "Hearth runs no Docker daemon and never hands out control of its containers")
@@ -117,8 +107,8 @@ func (t *translator) security(name string, s types.ServiceConfig, out *manifest.
 // device maps one host device: on the allowlist it is passed through
 // (permission devices), else the import is refused.
 func (t *translator) device(name, key, src, target string, out *manifest.Service) {
-	if !devicePattern.MatchString(src) {
-		t.refuse(name, key, "%s is not on Hearth's device allowlist (GPUs and accelerators, USB, serial adapters, sound, video, hidraw, /dev/net/tun, /dev/fuse)", src)
+	if !manifest.DeviceAllowed(src) {
+		t.refuse(name, key, "%s is not on Hearth's device allowlist (%s)", src, manifest.DeviceAllowlist)
 		return
 	}
 	if target != "" && target != src {

@@ -92,8 +92,9 @@ func capabilityReason(c string, privileged bool) string {
 }
 
 // devicePatterns are the host devices an app may ask for (with the "devices"
-// permission): GPUs and accelerators, USB, serial adapters, sound, video,
-// TUN and FUSE. Disks, memory, consoles and the like are refused.
+// permission): GPUs and accelerators, USB, serial adapters, sound, video
+// (DVB tuners, the Raspberry Pi's video core), TUN and FUSE. Disks, memory,
+// consoles and the like are refused.
 var devicePatterns = regexp.MustCompile(`^/dev/(` + strings.Join([]string{
 	`dri(/(card|renderD)[0-9]+)?`,
 	`kfd`,
@@ -106,17 +107,28 @@ var devicePatterns = regexp.MustCompile(`^/dev/(` + strings.Join([]string{
 	`snd(/[A-Za-z0-9_-]+)?`,
 	`(video|media)[0-9]+`,
 	`hidraw[0-9]+`,
+	`dvb(/adapter[0-9]+(/[a-z]+[0-9]+)?)?`,
+	`vchiq`,
+	`vcsm`,
 	`net/tun`,
 	`fuse`,
 }, "|") + `)$`)
+
+// DeviceAllowlist names the kinds of host devices a service may list, for
+// messages.
+const DeviceAllowlist = "GPUs and accelerators, USB, serial adapters, sound, video, hidraw, DVB tuners, the Raspberry Pi's /dev/vchiq and /dev/vcsm, /dev/net/tun, /dev/fuse"
+
+// DeviceAllowed reports whether a service may list the host device d (with
+// the "devices" permission).
+func DeviceAllowed(d string) bool { return devicePatterns.MatchString(d) }
 
 // deviceReason says why a device path may not be passed through, or "".
 func deviceReason(d string) string {
 	if !strings.HasPrefix(d, "/dev/") {
 		return d + " must be a path under /dev"
 	}
-	if !devicePatterns.MatchString(d) {
-		return d + " is not on the device allowlist (GPUs and accelerators, USB, serial adapters, sound, video, hidraw, /dev/net/tun, /dev/fuse)"
+	if !DeviceAllowed(d) {
+		return d + " is not on the device allowlist (" + DeviceAllowlist + ")"
 	}
 	return ""
 }

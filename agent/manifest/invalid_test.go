@@ -201,9 +201,6 @@ func TestValidateInvalid(t *testing.T) {
 		{"too many retries", []op{{"services.web.healthCheck.retries", num(1000)}}, []string{"services.web.healthCheck.retries"}, "between 1 and 100"},
 		{"httpPort out of range", []op{{"services.web.httpPort", num(70000)}}, []string{"services.web.httpPort"}, "between 1 and 65535"},
 		{"two web entries", []op{{"services.store.httpPort", num(9000)}}, []string{"services.web.httpPort"}, `"store" has one`},
-		{"no web entry without ports", []op{
-			{"services.web.httpPort", nil}, {"services.web.ports", nil}, {"permissions", allPermsBut("ports")},
-		}, []string{"services"}, `must publish ports (permission "ports")`},
 		{"bad protocol", []op{{"services.web.ports[0].protocol", "sctp"}}, []string{"services.web.ports[0].protocol"}, "tcp or udp"},
 		{"port without reason", []op{{"services.web.ports[0].reason", nil}}, []string{"services.web.ports[0].reason"}, "is required"},
 		{"port published twice", []op{{"services.store.ports", []any{map[string]any{"port": num(1900), "protocol": "udp", "reason": "again"}}}}, []string{"services.web.ports[0]"}, "already published by services.store.ports[0]"},
@@ -216,12 +213,25 @@ func TestValidateInvalid(t *testing.T) {
 		{"privileged capability without permission", []op{{"permissions", allPermsBut("privileged-capabilities")}}, []string{"services.web.capabilities[1]"}, `NET_RAW needs the "privileged-capabilities" permission`},
 		{"disk device", []op{{"services.web.devices[0]", "/dev/sda"}}, []string{"services.web.devices[0]"}, "not on the device allowlist"},
 		{"device outside /dev", []op{{"services.web.devices[0]", "/sys/class/gpio"}}, []string{"services.web.devices[0]"}, "under /dev"},
+		{"dvb adapter outside the allowlist", []op{{"services.web.devices[0]", "/dev/dvbx"}}, []string{"services.web.devices[0]"}, "not on the device allowlist"},
+		{"vchiq below a folder", []op{{"services.web.devices[0]", "/dev/vchiq/0"}}, []string{"services.web.devices[0]"}, "not on the device allowlist"},
 		{"devices without permission", []op{{"permissions", allPermsBut("devices")}}, []string{"services.web.devices"}, `needs the "devices" permission`},
 		{"ports without permission", []op{{"permissions", allPermsBut("ports")}}, []string{"services.web.ports"}, `needs the "ports" permission`},
 		{"shared folders without permission", []op{{"permissions", allPermsBut("shared-folders")}}, []string{"services.web.sharedFolders"}, `needs the "shared-folders" permission`},
 		{"unknown permission", []op{{"permissions[6]", "root"}}, []string{"permissions[6]"}, `"root" is not one of`},
 		{"permission twice", []op{{"permissions[6]", "lan"}}, []string{"permissions[6]"}, "listed twice"},
 		{"unused permission", []op{{"services.web.devices", nil}}, []string{"permissions[2]"}, "nothing in the manifest uses it"},
+
+		// kernel settings
+		{"sysctl not namespaced", []op{{`services.web.sysctls["kernel.panic"]`, "10"}}, []string{`services.web.sysctls["kernel.panic"]`}, `"kernel.panic" is not namespaced`},
+		{"sysctl of the host's vm", []op{{`services.web.sysctls["vm.swappiness"]`, "1"}}, []string{`services.web.sysctls["vm.swappiness"]`}, `"vm.swappiness" is not namespaced`},
+		{"sysctl prefix of kernel.sem", []op{{`services.web.sysctls["kernel.semx"]`, "1"}}, []string{`services.web.sysctls["kernel.semx"]`}, "is not namespaced"},
+		{"sysctl name not dotted", []op{{`services.web.sysctls["net"]`, "1"}}, []string{`services.web.sysctls.net`}, "is not a kernel setting's name"},
+		{"sysctl without value", []op{{`services.web.sysctls["net.core.somaxconn"]`, ""}}, []string{`services.web.sysctls["net.core.somaxconn"]`}, "is required"},
+		{"sysctl value with newline", []op{{`services.web.sysctls["net.core.somaxconn"]`, "1\nkernel.panic=1"}}, []string{`services.web.sysctls["net.core.somaxconn"]`}, "control characters"},
+		{"shmSize above the service's limit", []op{{"services.web.shmSize", "512Mi"}}, []string{"services.web.shmSize"}, "512Mi is more than 256Mi"},
+		{"shmSize above the share of a service without a limit", []op{{"services.store.shmSize", "300Mi"}}, []string{"services.store.shmSize"}, "300Mi is more than 256Mi"},
+		{"shmSize above 1Gi", []op{{"resources.memoryLimit", "8Gi"}, {"services.web.memoryLimit", "4Gi"}, {"services.web.shmSize", "2Gi"}}, []string{"services.web.shmSize"}, "2Gi is more than 1Gi"},
 
 		// dependencies
 		{"dependency on unknown service", []op{{"services.web.dependsOn[0].service", "db"}}, []string{"services.web.dependsOn[0].service"}, `"db" is not a service`},

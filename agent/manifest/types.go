@@ -89,6 +89,12 @@ type Service struct {
 	// MemoryLimit is this service's share of Resources.MemoryLimit; services
 	// without one share what is left equally (see MemoryLimits).
 	MemoryLimit Size `json:"memoryLimit,omitempty"`
+	// Sysctls are namespaced kernel settings of the service's own
+	// namespaces (net.*, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*).
+	Sysctls map[string]string `json:"sysctls,omitempty"`
+	// ShmSize sizes /dev/shm (absent: the runtime's 64 MiB); at most the
+	// service's memory limit and 1 GiB.
+	ShmSize Size `json:"shmSize,omitempty"`
 }
 
 // OriginCompose marks a manifest imported from a compose project.

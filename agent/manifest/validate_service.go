@@ -54,6 +54,7 @@ func (m *Manifest) validateServices(l *errList) {
 			l.add(p, "the service name %q must be 2-32 characters of a-z, 0-9 and '-', starting with a letter and not ending with '-'", name)
 		}
 		m.validateService(l, p, s)
+		m.validateKernel(l, p, name, s)
 		if s.HTTPPort != 0 {
 			if web != "" {
 				l.add(p+".httpPort", "only one service may have an httpPort, and %q has one", web)
@@ -70,9 +71,6 @@ func (m *Manifest) validateServices(l *errList) {
 				ports[k] = pp
 			}
 		}
-	}
-	if web == "" && !m.Has(PermPorts) {
-		l.add("services", "no service has an httpPort: an app without a web entry must publish ports (permission \"ports\")")
 	}
 	if len(m.Platforms()) == 0 {
 		l.add("services", "no platform is supported by every service")
