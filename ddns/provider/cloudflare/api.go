@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/hearthbox/hearth/ddns/provider/internal/httpapi"
 	"net"
 	"net/http"
 	"net/url"
@@ -198,7 +199,7 @@ func (p *Provider) call(ctx context.Context, method, path string, query url.Valu
 	if maxWait == 0 {
 		maxWait = defaultMaxRetryWait
 	}
-	a, err := send(ctx, client, maxWait, method != http.MethodPost, func(ctx context.Context) (*http.Request, error) {
+	a, err := httpapi.Send(ctx, client, maxWait, method != http.MethodPost, func(ctx context.Context) (*http.Request, error) {
 		req, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(payload))
 		if err != nil {
 			return nil, err
@@ -214,14 +215,14 @@ func (p *Provider) call(ctx context.Context, method, path string, query url.Valu
 		return nil, fmt.Errorf("%s %s: %w", method, u.Path, err)
 	}
 	var env envelope
-	decodeErr := json.Unmarshal(a.body, &env)
-	if a.status < 200 || a.status > 299 || decodeErr != nil || !env.Success {
-		e := &APIError{Method: method, Path: u.Path, Status: a.status, Errors: env.Errors}
+	decodeErr := json.Unmarshal(a.Body, &env)
+	if a.Status < 200 || a.Status > 299 || decodeErr != nil || !env.Success {
+		e := &APIError{Method: method, Path: u.Path, Status: a.Status, Errors: env.Errors}
 		if len(env.Errors) == 0 {
-			e.Body = shorten(strings.TrimSpace(string(a.body)))
+			e.Body = shorten(strings.TrimSpace(string(a.Body)))
 		}
-		if a.status == http.StatusTooManyRequests {
-			e.RetryAfter = max(retryAfter(a.header, time.Now()), 0)
+		if a.Status == http.StatusTooManyRequests {
+			e.RetryAfter = max(httpapi.RetryAfter(a.Header, time.Now()), 0)
 		}
 		return nil, e
 	}

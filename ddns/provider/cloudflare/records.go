@@ -2,6 +2,7 @@ package cloudflare
 
 import (
 	"fmt"
+	"github.com/hearthbox/hearth/ddns/provider/internal/txt"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -140,7 +141,7 @@ func toCloudflare(name, typ, data string) (dnsRecord, error) {
 		}
 		r.Content = ip.String()
 	case "TXT":
-		r.Content = quoteTXT(data)
+		r.Content = txt.Quote(data)
 	case "CNAME", "NS":
 		target := strings.TrimSuffix(data, ".")
 		if err := checkName(strings.ToLower(target), false); err != nil {
@@ -170,7 +171,7 @@ func libdnsData(r dnsRecord) string {
 	switch r.Type {
 	case "TXT":
 		if len(r.Content) >= 2 && r.Content[0] == '"' && r.Content[len(r.Content)-1] == '"' {
-			if text, err := unquoteTXT(r.Content); err == nil {
+			if text, err := txt.Unquote(r.Content); err == nil {
 				return text
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/hearthbox/hearth/ddns/provider/internal/httpapi"
 	"net"
 	"net/http"
 	"net/url"
@@ -152,7 +153,7 @@ func (p *Provider) call(ctx context.Context, method, path string, query url.Valu
 	if maxWait == 0 {
 		maxWait = defaultMaxRetryWait
 	}
-	a, err := send(ctx, client, maxWait, true, func(ctx context.Context) (*http.Request, error) {
+	a, err := httpapi.Send(ctx, client, maxWait, true, func(ctx context.Context) (*http.Request, error) {
 		req, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(payload))
 		if err != nil {
 			return nil, err
@@ -167,19 +168,19 @@ func (p *Provider) call(ctx context.Context, method, path string, query url.Valu
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", method, u.Path, err)
 	}
-	if a.status < 200 || a.status > 299 {
-		e := &APIError{Method: method, Path: u.Path, Status: a.status, Detail: detail(a.body)}
-		if a.status == http.StatusTooManyRequests {
-			e.RetryAfter = max(retryAfter(a.header, time.Now()), 0)
+	if a.Status < 200 || a.Status > 299 {
+		e := &APIError{Method: method, Path: u.Path, Status: a.Status, Detail: detail(a.Body)}
+		if a.Status == http.StatusTooManyRequests {
+			e.RetryAfter = max(httpapi.RetryAfter(a.Header, time.Now()), 0)
 		}
 		return nil, e
 	}
 	if out != nil {
-		if err := json.Unmarshal(a.body, out); err != nil {
+		if err := json.Unmarshal(a.Body, out); err != nil {
 			return nil, fmt.Errorf("%s %s: decoding deSEC's answer: %w", method, u.Path, err)
 		}
 	}
-	return a.header, nil
+	return a.Header, nil
 }
 
 // detail extracts the message from an error body: deSEC answers

@@ -2,61 +2,9 @@ package desec
 
 import (
 	"errors"
-	"net/http"
 	"strings"
 	"testing"
-	"time"
 )
-
-func TestQuoteTXT(t *testing.T) {
-	long := strings.Repeat("a", 300)
-	tests := []struct {
-		name, text, want string
-	}{
-		{"plain", "token-123", `"token-123"`},
-		{"empty", "", `""`},
-		{"quote and backslash", `a "b" \c`, `"a \"b\" \\c"`},
-		{"control and non-ASCII bytes", "tab\there é", `"tab\009here \195\169"`},
-		{"split at 255 bytes", long, `"` + long[:255] + `" "` + long[255:] + `"`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := quoteTXT(tt.text)
-			if got != tt.want {
-				t.Errorf("quoteTXT(%q): got %q, want %q", tt.text, got, tt.want)
-			}
-			back, err := unquoteTXT(got)
-			if err != nil || back != tt.text {
-				t.Errorf("unquoteTXT(%q): got %q, %v, want %q", got, back, err, tt.text)
-			}
-		})
-	}
-}
-
-func TestUnquoteTXT(t *testing.T) {
-	tests := []struct {
-		name, in, want string
-		wantErr        bool
-	}{
-		{name: "several strings", in: `"ab" "cd"`, want: "abcd"},
-		{name: "unquoted", in: `v=spf1 -all`, want: "v=spf1-all"},
-		{name: "escaped quote", in: `"\"x\""`, want: `"x"`},
-		{name: "unterminated", in: `"abc`, wantErr: true},
-		{name: "short escape", in: `"\12"`, wantErr: true},
-		{name: "escape out of range", in: `"\999"`, wantErr: true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := unquoteTXT(tt.in)
-			if (err != nil) != tt.wantErr {
-				t.Fatalf("unquoteTXT(%q): got error %v, want error %v", tt.in, err, tt.wantErr)
-			}
-			if got != tt.want {
-				t.Errorf("unquoteTXT(%q): got %q, want %q", tt.in, got, tt.want)
-			}
-		})
-	}
-}
 
 func TestRelativeName(t *testing.T) {
 	tests := []struct {
@@ -118,32 +66,6 @@ func TestNextCursor(t *testing.T) {
 			got, ok := nextCursor(tt.links)
 			if got != tt.want || ok != tt.wantOK {
 				t.Errorf("nextCursor(%q): got %q, %v, want %q, %v", tt.links, got, ok, tt.want, tt.wantOK)
-			}
-		})
-	}
-}
-
-func TestRetryAfter(t *testing.T) {
-	now := time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC)
-	tests := []struct {
-		name, value string
-		want        time.Duration
-	}{
-		{"absent", "", -1},
-		{"seconds", "7", 7 * time.Second},
-		{"date", now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
-		{"date in the past", now.Add(-time.Minute).Format(http.TimeFormat), 0},
-		{"garbage", "soon", -1},
-		{"negative", "-3", -1},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			h := http.Header{}
-			if tt.value != "" {
-				h.Set("Retry-After", tt.value)
-			}
-			if got := retryAfter(h, now); got != tt.want {
-				t.Errorf("retryAfter(%q): got %s, want %s", tt.value, got, tt.want)
 			}
 		})
 	}

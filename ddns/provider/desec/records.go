@@ -2,6 +2,7 @@ package desec
 
 import (
 	"fmt"
+	"github.com/hearthbox/hearth/ddns/provider/internal/txt"
 	"net/netip"
 	"strings"
 	"time"
@@ -159,7 +160,7 @@ func libdnsName(sub string) string {
 // everything else as is.
 func wire(typ, data string) string {
 	if typ == "TXT" {
-		return quoteTXT(data)
+		return txt.Quote(data)
 	}
 	return data
 }
@@ -167,7 +168,7 @@ func wire(typ, data string) string {
 // unwire reverses wire; a TXT value that cannot be read is kept as is.
 func unwire(typ, value string) string {
 	if typ == "TXT" {
-		if text, err := unquoteTXT(value); err == nil {
+		if text, err := txt.Unquote(value); err == nil {
 			return text
 		}
 	}

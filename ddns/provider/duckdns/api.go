@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/hearthbox/hearth/ddns/provider/internal/httpapi"
 	"net"
 	"net/http"
 	"net/url"
@@ -149,21 +150,21 @@ func (p *Provider) update(ctx context.Context, sub string, q url.Values) ([]stri
 	if maxWait == 0 {
 		maxWait = defaultMaxRetryWait
 	}
-	a, err := send(ctx, client, maxWait, true, func(ctx context.Context) (*http.Request, error) {
+	a, err := httpapi.Send(ctx, client, maxWait, true, func(ctx context.Context) (*http.Request, error) {
 		return http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("GET /update: %w", err)
 	}
-	body := strings.TrimSpace(string(a.body))
+	body := strings.TrimSpace(string(a.Body))
 	lines := strings.Split(body, "\n")
 	for i := range lines {
 		lines[i] = strings.TrimSpace(lines[i])
 	}
-	if a.status != http.StatusOK || lines[0] != "OK" {
-		e := &APIError{Status: a.status, Body: shorten(body)}
-		if a.status == http.StatusTooManyRequests {
-			e.RetryAfter = max(retryAfter(a.header, time.Now()), 0)
+	if a.Status != http.StatusOK || lines[0] != "OK" {
+		e := &APIError{Status: a.Status, Body: shorten(body)}
+		if a.Status == http.StatusTooManyRequests {
+			e.RetryAfter = max(httpapi.RetryAfter(a.Header, time.Now()), 0)
 		}
 		return nil, e
 	}

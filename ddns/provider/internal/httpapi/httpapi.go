@@ -1,4 +1,7 @@
-package desec
+// Package httpapi sends the requests of Hearth's DNS providers to their
+// HTTP APIs, retrying when that is safe and quick. Only the providers under
+// ddns/provider import it.
+package httpapi
 
 import (
 	"context"
@@ -23,14 +26,14 @@ const (
 	maxBody = 8 << 20
 )
 
-// answer is one HTTP answer, read in full.
-type answer struct {
-	status int
-	header http.Header
-	body   []byte
+// Answer is one HTTP answer, read in full.
+type Answer struct {
+	Status int
+	Header http.Header
+	Body   []byte
 }
 
-// send sends the request that build makes (afresh for every attempt) and
+// Send sends the request that build makes (afresh for every attempt) and
 // retries when that is safe and quick:
 //   - a 429 is retried after its Retry-After, unless that is longer than
 //     maxWait; then, or when the attempts run out, the 429 is returned;
@@ -39,28 +42,28 @@ type answer struct {
 //
 // Transport errors drop the request URL, so that a secret in the query never
 // reaches an error message.
-func send(ctx context.Context, c *http.Client, maxWait time.Duration, idempotent bool, build func(context.Context) (*http.Request, error)) (answer, error) {
+func Send(ctx context.Context, c *http.Client, maxWait time.Duration, idempotent bool, build func(context.Context) (*http.Request, error)) (Answer, error) {
 	backoff := firstBackoff
 	for attempt := 1; ; attempt++ {
 		last := attempt == maxAttempts
 		req, err := build(ctx)
 		if err != nil {
-			return answer{}, err
+			return Answer{}, err
 		}
 		resp, err := c.Do(req)
 		if err != nil {
 			if ctx.Err() != nil {
-				return answer{}, ctx.Err()
+				return Answer{}, ctx.Err()
 			}
 			var ue *url.Error
 			if errors.As(err, &ue) {
 				err = ue.Err
 			}
 			if !idempotent || last {
-				return answer{}, err
+				return Answer{}, err
 			}
-			if err := sleep(ctx, backoff); err != nil {
-				return answer{}, err
+			if err := Sleep(ctx, backoff); err != nil {
+				return Answer{}, err
 			}
 			backoff *= 2
 			continue
@@ -68,24 +71,24 @@ func send(ctx context.Context, c *http.Client, maxWait time.Duration, idempotent
 		body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 		resp.Body.Close()
 		if err != nil {
-			return answer{}, fmt.Errorf("reading the answer: %w", err)
+			return Answer{}, fmt.Errorf("reading the answer: %w", err)
 		}
-		a := answer{status: resp.StatusCode, header: resp.Header, body: body}
+		a := Answer{Status: resp.StatusCode, Header: resp.Header, Body: body}
 		switch {
-		case a.status == http.StatusTooManyRequests:
-			wait := retryAfter(a.header, time.Now())
+		case a.Status == http.StatusTooManyRequests:
+			wait := RetryAfter(a.Header, time.Now())
 			if wait < 0 {
 				wait = rateLimitWait
 			}
 			if last || wait > maxWait {
 				return a, nil
 			}
-			if err := sleep(ctx, wait); err != nil {
-				return answer{}, err
+			if err := Sleep(ctx, wait); err != nil {
+				return Answer{}, err
 			}
-		case a.status >= 500 && idempotent && !last:
-			if err := sleep(ctx, backoff); err != nil {
-				return answer{}, err
+		case a.Status >= 500 && idempotent && !last:
+			if err := Sleep(ctx, backoff); err != nil {
+				return Answer{}, err
 			}
 			backoff *= 2
 		default:
@@ -94,9 +97,9 @@ func send(ctx context.Context, c *http.Client, maxWait time.Duration, idempotent
 	}
 }
 
-// retryAfter reads a Retry-After header (seconds or an HTTP date); it
+// RetryAfter reads a Retry-After header (seconds or an HTTP date); it
 // returns -1 when there is none or it cannot be read.
-func retryAfter(h http.Header, now time.Time) time.Duration {
+func RetryAfter(h http.Header, now time.Time) time.Duration {
 	v := h.Get("Retry-After")
 	if v == "" {
 		return -1
@@ -113,8 +116,8 @@ func retryAfter(h http.Header, now time.Time) time.Duration {
 	return -1
 }
 
-// sleep waits for d or until ctx is done.
-func sleep(ctx context.Context, d time.Duration) error {
+// Sleep waits for d or until ctx is done.
+func Sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}

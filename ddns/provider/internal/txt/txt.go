@@ -1,23 +1,26 @@
-package desec
+// Package txt writes and reads the text of DNS TXT records in the quoted
+// form the providers' APIs use. Only the providers under ddns/provider
+// import it.
+package txt
 
 import (
 	"fmt"
 	"strings"
 )
 
-// maxTXTString is the longest character-string in a TXT record (RFC 1035
+// MaxString is the longest character-string in a TXT record (RFC 1035
 // §3.3.14); longer texts are split into several strings.
-const maxTXTString = 255
+const MaxString = 255
 
-// quoteTXT returns text in zone-file presentation form: one or more quoted
+// Quote returns text in zone-file presentation form: one or more quoted
 // character-strings of at most 255 bytes each, with '"' and '\' escaped and
 // bytes outside printable ASCII written as \DDD.
-func quoteTXT(text string) string {
+func Quote(text string) string {
 	var b strings.Builder
 	for first := true; first || text != ""; first = false {
 		chunk := text
-		if len(chunk) > maxTXTString {
-			chunk = chunk[:maxTXTString]
+		if len(chunk) > MaxString {
+			chunk = chunk[:MaxString]
 		}
 		text = text[len(chunk):]
 		if !first {
@@ -40,9 +43,9 @@ func quoteTXT(text string) string {
 	return b.String()
 }
 
-// unquoteTXT reverses quoteTXT: it joins the character-strings of a TXT
+// Unquote reverses quoteTXT: it joins the character-strings of a TXT
 // record in presentation form (quoted or not) into one text.
-func unquoteTXT(s string) (string, error) {
+func Unquote(s string) (string, error) {
 	var b strings.Builder
 	i := 0
 	for i < len(s) {
