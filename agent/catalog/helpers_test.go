@@ -160,3 +160,15 @@ func sortedCopy(s []string) []string {
 	slices.Sort(out)
 	return out
 }
+
+// flipSigByte flips one bit of the first signature's bytes (not of its
+// base64 text, where a change can fall in padding bits and change nothing).
+func flipSigByte(t *testing.T, e *envelopeJSON) {
+	t.Helper()
+	sig, err := base64.StdEncoding.DecodeString(e.Signatures[0].Sig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig[0] ^= 0x01
+	e.Signatures[0].Sig = base64.StdEncoding.EncodeToString(sig)
+}

@@ -110,7 +110,7 @@ func TestManagerKeepsLastGood(t *testing.T) {
 	}{
 		{name: "flipped byte in the payload", body: flipPayloadByte(t, first, 100), want: ErrBadSignature},
 		{name: "flipped byte in the signature", body: editEnvelope(t, first, func(e *envelopeJSON) {
-			e.Signatures[0].Sig = "A" + e.Signatures[0].Sig[1:]
+			flipSigByte(t, e)
 		}), want: ErrBadSignature},
 		{name: "wrong key", body: signTest(t, buildTest(t, testMeta("test", t0().Add(time.Minute))), stranger), want: ErrBadSignature},
 		{name: "older timestamp, held by the store", body: older, held: &held, want: ErrRollback},
