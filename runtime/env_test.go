@@ -181,6 +181,9 @@ func (tc *testClient) teardown(t *testing.T) {
 	if err := tc.Close(); err != nil {
 		t.Errorf("close: %v", err)
 	}
+	// The shims keep runc's state per namespace on the host: an empty
+	// folder stays behind.
+	_ = os.Remove(filepath.Join("/run/containerd/runc", tc.ns))
 }
 
 // pull pulls a sample image and returns its pinned reference.

@@ -33,7 +33,9 @@ type config struct {
 	dev        bool
 	stateDir   string
 	containerd string
-	socket     string
+	// namespace is the containerd namespace of Hearth's containers.
+	namespace string
+	socket    string
 	// devCatalog and devCatalogKey name a catalog to trust in development
 	// (the sample catalog that make run builds).
 	devCatalog    string
@@ -59,6 +61,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.dev, "dev", false, "development mode: state in ./.hearth, a private containerd, the socket in the state folder")
 	fs.StringVar(&c.stateDir, "state", "", "state folder (default /var/lib/hearth, or ./.hearth with --dev)")
 	fs.StringVar(&c.containerd, "containerd", "/run/containerd/containerd.sock", "containerd's socket (ignored with --dev)")
+	fs.StringVar(&c.namespace, "namespace", "hearth", "the containerd namespace of Hearth's containers (several hearthd on one host need their own)")
 	fs.StringVar(&c.socket, "socket", "", "the API socket (default /run/hearth/hearthd.sock, or <state>/hearthd.sock with --dev)")
 	fs.StringVar(&c.devCatalog, "dev-catalog", "", "with --dev: a signed catalog file to trust too")
 	fs.StringVar(&c.devCatalogKey, "dev-catalog-key", "", "with --dev: the base64 public key of --dev-catalog")

@@ -62,6 +62,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 
 	driver, err := rt.New(ctx, rt.Config{
 		Address:   address,
+		Namespace: cfg.namespace,
 		StateDir:  filepath.Join(cfg.stateDir, "runtime"),
 		DataRoot:  filepath.Join(cfg.stateDir, "apps"),
 		LogDriver: self,

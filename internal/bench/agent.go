@@ -26,8 +26,9 @@ import (
 )
 
 // hearthdNamespace is the containerd namespace hearthd keeps its containers
-// in (the runtime's default); the shims keep runc's state under it.
-const hearthdNamespace = "hearth"
+// in (its own, so that it never meets a development box's); the shims keep
+// runc's state under it.
+const hearthdNamespace = "hearth-bench"
 
 // agentSettle is the pause after each hearthd stops, so that its exit does
 // not run into the next start's measurement.
@@ -320,6 +321,7 @@ func (ab *agentBench) hearthdArgs() []string {
 	return []string{
 		"--containerd", sock, "--state", ab.stateDir, "--socket", ab.socket,
 		"--net-prefix", ab.cfg.NetPrefix, "--net-pool", ab.cfg.NetPool.String(),
+		"--namespace", hearthdNamespace,
 	}
 }
 

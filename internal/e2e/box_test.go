@@ -130,7 +130,7 @@ func (b *box) start(fault string) {
 	b.cmd = exec.Command(filepath.Join(b.sh.bin, "hearthd"), "--dev", "--state", b.dir,
 		"--dev-catalog", b.sh.envPath, "--dev-catalog-key", b.sh.key,
 		"--net-prefix", fmt.Sprintf("he%03d", b.n), "--net-pool", fmt.Sprintf("10.236.%d.0/20", (b.n%16)*16),
-		"--health-timeout", "20s",
+		"--health-timeout", "20s", "--namespace", fmt.Sprintf("hearth-e2e-%d", b.n),
 		"--http", "127.0.0.1:0", "--https", "127.0.0.1:0", "--app-port-base", fmt.Sprint(20001+int(b.n)*10))
 	b.cmd.Env = append(os.Environ(), "HEARTH_FAULT="+fault)
 	if b.log == nil {
@@ -344,6 +344,9 @@ func (b *box) teardown() {
 	if d, err := ctrd.Start(ctx, ctrd.Options{Dir: filepath.Join(b.dir, "containerd")}); err == nil {
 		_ = d.Stop(ctx)
 	}
+	// The shims keep runc's state per namespace on the host: an empty
+	// folder stays behind.
+	_ = os.Remove(filepath.Join("/run/containerd/runc", fmt.Sprintf("hearth-e2e-%d", b.n)))
 	mounts, _ := ctrd.MountsUnder(b.dir)
 	for _, m := range mounts {
 		_ = unix.Unmount(m, unix.MNT_DETACH)
