@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/hearthbox/hearth/ddns/provider/internal/dnsname"
 	"github.com/hearthbox/hearth/ddns/provider/internal/httpapi"
 	"net"
 	"net/http"
@@ -32,7 +33,7 @@ const (
 var (
 	// ErrInvalid means an argument or a Provider field is not acceptable;
 	// the error names it.
-	ErrInvalid = errors.New("invalid input")
+	ErrInvalid = dnsname.ErrInvalid // shared by the providers
 	// ErrUnsupported means a record type this provider does not handle.
 	ErrUnsupported = errors.New("unsupported record type")
 	// ErrUnauthorized means Cloudflare refused the token (401 or 403).

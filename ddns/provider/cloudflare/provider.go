@@ -3,6 +3,7 @@ package cloudflare
 import (
 	"context"
 	"fmt"
+	"github.com/hearthbox/hearth/ddns/provider/internal/dnsname"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -97,7 +98,7 @@ func (p *Provider) GetRecords(ctx context.Context, zone string) ([]libdns.Record
 }
 
 func (p *Provider) getRecords(ctx context.Context, zone string) ([]libdns.Record, error) {
-	z, err := zoneName(zone)
+	z, err := dnsname.Zone(zone)
 	if err != nil {
 		return nil, err
 	}
@@ -295,7 +296,7 @@ func (p *Provider) deleteRecords(ctx context.Context, zone string, recs []libdns
 
 // prepare checks the zone and the records.
 func (p *Provider) prepare(zone string, recs []libdns.Record, m mode) (string, []entry, error) {
-	z, err := zoneName(zone)
+	z, err := dnsname.Zone(zone)
 	if err != nil {
 		return "", nil, err
 	}

@@ -2,6 +2,7 @@ package cloudflare
 
 import (
 	"fmt"
+	"github.com/hearthbox/hearth/ddns/provider/internal/dnsname"
 	"github.com/hearthbox/hearth/ddns/provider/internal/txt"
 	"net/netip"
 	"strconv"
@@ -81,7 +82,7 @@ func toEntry(zone string, rec libdns.Record, m mode) (entry, error) {
 		return entry{}, fmt.Errorf("record is nil: %w", ErrInvalid)
 	}
 	rr := rec.RR()
-	name, err := relativeName(rr.Name, zone)
+	name, err := dnsname.Relative(rr.Name, zone)
 	if err != nil {
 		return entry{}, err
 	}
@@ -91,7 +92,7 @@ func toEntry(zone string, rec libdns.Record, m mode) (entry, error) {
 			return entry{}, fmt.Errorf("name %q: data %q without a type: %w", rr.Name, rr.Data, ErrInvalid)
 		}
 	} else {
-		if err := checkType(e.typ); err != nil {
+		if err := dnsname.CheckType(e.typ); err != nil {
 			return entry{}, fmt.Errorf("name %q: %w", rr.Name, err)
 		}
 		if !supported(e.typ) {
@@ -144,7 +145,7 @@ func toCloudflare(name, typ, data string) (dnsRecord, error) {
 		r.Content = txt.Quote(data)
 	case "CNAME", "NS":
 		target := strings.TrimSuffix(data, ".")
-		if err := checkName(strings.ToLower(target), false); err != nil {
+		if err := dnsname.Check(strings.ToLower(target), false); err != nil {
 			return dnsRecord{}, fmt.Errorf("target: %s", err)
 		}
 		r.Content = target
@@ -155,7 +156,7 @@ func toCloudflare(name, typ, data string) (dnsRecord, error) {
 		}
 		mx := parsed.(libdns.MX)
 		target := strings.TrimSuffix(mx.Target, ".")
-		if err := checkName(strings.ToLower(target), false); err != nil {
+		if err := dnsname.Check(strings.ToLower(target), false); err != nil {
 			return dnsRecord{}, fmt.Errorf("target: %s", err)
 		}
 		pref := mx.Preference

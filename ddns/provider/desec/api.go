@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/hearthbox/hearth/ddns/provider/internal/dnsname"
 	"github.com/hearthbox/hearth/ddns/provider/internal/httpapi"
 	"net"
 	"net/http"
@@ -31,7 +32,7 @@ const (
 var (
 	// ErrInvalid means an argument or a Provider field is not acceptable;
 	// the error names it.
-	ErrInvalid = errors.New("invalid input")
+	ErrInvalid = dnsname.ErrInvalid // shared by the providers
 	// ErrUnauthorized means deSEC refused the token (401 or 403).
 	ErrUnauthorized = errors.New("token refused")
 	// ErrNotFound means deSEC does not know the domain (404).

@@ -2,6 +2,7 @@ package desec
 
 import (
 	"errors"
+	"github.com/hearthbox/hearth/ddns/provider/internal/dnsname"
 	"strings"
 	"testing"
 )
@@ -25,15 +26,15 @@ func TestRelativeName(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := relativeName(tt.in, "example.com")
+			got, err := dnsname.Relative(tt.in, "example.com")
 			if (err != nil) != tt.wantErr {
-				t.Fatalf("relativeName(%q): got error %v, want error %v", tt.in, err, tt.wantErr)
+				t.Fatalf("dnsname.Relative(%q): got error %v, want error %v", tt.in, err, tt.wantErr)
 			}
 			if err != nil && !errors.Is(err, ErrInvalid) {
-				t.Errorf("relativeName(%q): got error %v, want ErrInvalid", tt.in, err)
+				t.Errorf("dnsname.Relative(%q): got error %v, want ErrInvalid", tt.in, err)
 			}
 			if got != tt.want {
-				t.Errorf("relativeName(%q): got %q, want %q", tt.in, got, tt.want)
+				t.Errorf("dnsname.Relative(%q): got %q, want %q", tt.in, got, tt.want)
 			}
 		})
 	}

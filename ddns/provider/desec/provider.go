@@ -3,6 +3,7 @@ package desec
 import (
 	"context"
 	"fmt"
+	"github.com/hearthbox/hearth/ddns/provider/internal/dnsname"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -83,7 +84,7 @@ const maxPages = 100
 // GetRecords returns all records of zone, as libdns types (libdns.Address,
 // libdns.TXT, ...), with names relative to the zone ("@" for the apex).
 func (p *Provider) GetRecords(ctx context.Context, zone string) ([]libdns.Record, error) {
-	z, err := zoneName(zone)
+	z, err := dnsname.Zone(zone)
 	if err != nil {
 		return nil, fmt.Errorf("desec: get records: %w", err)
 	}
@@ -112,7 +113,7 @@ func (p *Provider) AppendRecords(ctx context.Context, zone string, recs []libdns
 }
 
 func (p *Provider) appendRecords(ctx context.Context, zone string, recs []libdns.Record) ([]libdns.Record, error) {
-	z, err := zoneName(zone)
+	z, err := dnsname.Zone(zone)
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +173,7 @@ func (p *Provider) SetRecords(ctx context.Context, zone string, recs []libdns.Re
 }
 
 func (p *Provider) setRecords(ctx context.Context, zone string, recs []libdns.Record) ([]libdns.Record, error) {
-	z, err := zoneName(zone)
+	z, err := dnsname.Zone(zone)
 	if err != nil {
 		return nil, err
 	}
@@ -221,7 +222,7 @@ func (p *Provider) DeleteRecords(ctx context.Context, zone string, recs []libdns
 }
 
 func (p *Provider) deleteRecords(ctx context.Context, zone string, recs []libdns.Record) ([]libdns.Record, error) {
-	z, err := zoneName(zone)
+	z, err := dnsname.Zone(zone)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package desec
 
 import (
 	"fmt"
+	"github.com/hearthbox/hearth/ddns/provider/internal/dnsname"
 	"github.com/hearthbox/hearth/ddns/provider/internal/txt"
 	"net/netip"
 	"strings"
@@ -67,7 +68,7 @@ func toEntry(zone string, rec libdns.Record, m mode) (entry, error) {
 		return entry{}, fmt.Errorf("record is nil: %w", ErrInvalid)
 	}
 	rr := rec.RR()
-	name, err := relativeName(rr.Name, zone)
+	name, err := dnsname.Relative(rr.Name, zone)
 	if err != nil {
 		return entry{}, err
 	}
@@ -76,7 +77,7 @@ func toEntry(zone string, rec libdns.Record, m mode) (entry, error) {
 		if rr.Data != "" {
 			return entry{}, fmt.Errorf("name %q: data %q without a type: %w", rr.Name, rr.Data, ErrInvalid)
 		}
-	} else if err := checkType(e.key.typ); err != nil {
+	} else if err := dnsname.CheckType(e.key.typ); err != nil {
 		return entry{}, fmt.Errorf("name %q: %w", rr.Name, err)
 	}
 	if rr.TTL < 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/hearthbox/hearth/ddns/provider/internal/dnsname"
 	"github.com/hearthbox/hearth/ddns/provider/internal/httpapi"
 	"net"
 	"net/http"
@@ -29,7 +30,7 @@ const (
 var (
 	// ErrInvalid means an argument or a Provider field is not acceptable;
 	// the error names it.
-	ErrInvalid = errors.New("invalid input")
+	ErrInvalid = dnsname.ErrInvalid // shared by the providers
 	// ErrUnsupported means a record DuckDNS cannot hold: another name or
 	// type than those the package documentation lists, or more than one
 	// value for one of them.

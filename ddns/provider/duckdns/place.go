@@ -2,6 +2,7 @@ package duckdns
 
 import (
 	"fmt"
+	"github.com/hearthbox/hearth/ddns/provider/internal/dnsname"
 	"net/netip"
 	"strings"
 	"time"
@@ -77,7 +78,7 @@ func checkSub(s string) error {
 
 // zoneOf checks zone: duckdns.org or <sub>.duckdns.org.
 func zoneOf(zone string) (string, error) {
-	z, err := zoneName(zone)
+	z, err := dnsname.Zone(zone)
 	if err != nil {
 		return "", err
 	}
@@ -121,7 +122,7 @@ func (p *Provider) toTarget(zone string, rec libdns.Record, m mode) (target, err
 		return target{}, fmt.Errorf("record is nil: %w", ErrInvalid)
 	}
 	rr := rec.RR()
-	rel, err := relativeName(rr.Name, zone)
+	rel, err := dnsname.Relative(rr.Name, zone)
 	if err != nil {
 		return target{}, err
 	}

@@ -1,28 +1,35 @@
-package duckdns
+// Package dnsname checks and relates the DNS names and record types that
+// Hearth's DNS providers are given. Only the providers under ddns/provider
+// import it; they share its ErrInvalid.
+package dnsname
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 )
 
 // maxNameLen is the longest domain name in presentation form, without the
 // trailing dot (RFC 1035 §2.3.4).
+// ErrInvalid means a name or type is not acceptable; the error names it.
+var ErrInvalid = errors.New("invalid input")
+
 const maxNameLen = 253
 
-// zoneName returns zone lowercased and without its trailing dot, or an error
+// Zone returns zone lowercased and without its trailing dot, or an error
 // if it is not a domain name.
-func zoneName(zone string) (string, error) {
+func Zone(zone string) (string, error) {
 	z := strings.ToLower(strings.TrimSuffix(zone, "."))
-	if err := checkName(z, false); err != nil {
+	if err := Check(z, false); err != nil {
 		return "", fmt.Errorf("zone %q: %s: %w", zone, err, ErrInvalid)
 	}
 	return z, nil
 }
 
-// relativeName returns name relative to zone, lowercased, with "@" for the
+// Relative returns name relative to zone, lowercased, with "@" for the
 // apex. name is normally relative (as libdns wants) but may also be fully
 // qualified, with its trailing dot, inside zone.
-func relativeName(name, zone string) (string, error) {
+func Relative(name, zone string) (string, error) {
 	n := strings.ToLower(name)
 	switch {
 	case n == "":
@@ -40,7 +47,7 @@ func relativeName(name, zone string) (string, error) {
 		}
 		n = rel
 	}
-	if err := checkName(n, true); err != nil {
+	if err := Check(n, true); err != nil {
 		return "", fmt.Errorf("name %q: %s: %w", name, err, ErrInvalid)
 	}
 	if len(n)+1+len(zone) > maxNameLen {
@@ -49,9 +56,9 @@ func relativeName(name, zone string) (string, error) {
 	return n, nil
 }
 
-// checkName checks a dot-separated name: labels of 1 to 63 letters, digits,
+// Check checks a dot-separated name: labels of 1 to 63 letters, digits,
 // hyphens or underscores, and, if wildcard is true, a leading "*" label.
-func checkName(s string, wildcard bool) error {
+func Check(s string, wildcard bool) error {
 	if s == "" {
 		return fmt.Errorf("empty")
 	}
@@ -69,6 +76,19 @@ func checkName(s string, wildcard bool) error {
 			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
 				return fmt.Errorf("label %q has the character %q, want letters, digits, '-' or '_'", label, c)
 			}
+		}
+	}
+	return nil
+}
+
+// CheckType checks a record type: 1 to 10 upper-case letters or digits.
+func CheckType(t string) error {
+	if t == "" || len(t) > 10 {
+		return fmt.Errorf("type %q: want 1 to 10 characters: %w", t, ErrInvalid)
+	}
+	for _, c := range t {
+		if !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return fmt.Errorf("type %q: want upper-case letters and digits: %w", t, ErrInvalid)
 		}
 	}
 	return nil
