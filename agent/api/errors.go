@@ -17,13 +17,16 @@ var (
 
 // Error codes of an ErrorResponse, one per sentinel.
 const (
-	CodeNotFound    = "not_found"
-	CodeInvalid     = "invalid"
-	CodeBusy        = "busy"
-	CodeRefused     = "refused"
-	CodeUnavailable = "unavailable"
-	CodeForbidden   = "forbidden"
-	CodeInternal    = "internal"
+	CodeNotFound     = "not_found"
+	CodeInvalid      = "invalid"
+	CodeBusy         = "busy"
+	CodeRefused      = "refused"
+	CodeUnavailable  = "unavailable"
+	CodeForbidden    = "forbidden"
+	CodeInternal     = "internal"
+	CodeUnauthorized = "unauthorized"
+	CodeGone         = "gone"
+	CodeTooMany      = "too_many"
 )
 
 // ErrorResponse is the body of every error answer, and the data of an SSE
@@ -46,6 +49,9 @@ var wireErrors = []struct {
 	{ErrRefused, CodeRefused, http.StatusUnprocessableEntity},
 	{ErrUnavailable, CodeUnavailable, http.StatusServiceUnavailable},
 	{ErrForbidden, CodeForbidden, http.StatusForbidden},
+	{ErrUnauthorized, CodeUnauthorized, http.StatusUnauthorized},
+	{ErrGone, CodeGone, http.StatusGone},
+	{ErrTooMany, CodeTooMany, http.StatusTooManyRequests},
 }
 
 // classify returns the code and status an error is answered with.
