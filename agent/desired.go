@@ -116,7 +116,13 @@ func (a *Agent) desired(app state.App) (Desired, error) {
 			Capabilities: svc.Capabilities,
 			WritableRoot: svc.WritableRoot,
 			Devices:      svc.Devices,
+			Privileged:   svc.Privileged,
+			HostNetwork:  svc.HostNetwork,
+			HostPID:      svc.HostPID,
 			Labels:       map[string]string{labelApp: app.ID, labelService: name, labelVersion: app.Version},
+		}
+		if svc.HostNetwork {
+			spec.Network = ""
 		}
 		if spec.Entrypoint, err = expandAll(m, svc.Entrypoint, values, ctx); err != nil {
 			return Desired{}, fmt.Errorf("app %s: service %s: entrypoint: %w", app.ID, name, err)
@@ -132,7 +138,18 @@ func (a *Agent) desired(app state.App) (Desired, error) {
 			spec.Env = append(spec.Env, k+"="+v)
 		}
 		for _, v := range svc.Volumes {
+			if v.Kind == manifest.VolumeHost {
+				spec.HostMounts = append(spec.HostMounts, rt.HostMount{Source: v.Source, Target: v.Target, ReadOnly: v.ReadOnly})
+				continue
+			}
 			spec.Volumes = append(spec.Volumes, rt.Volume{Source: v.Source, Target: v.Target, ReadOnly: v.ReadOnly})
+		}
+		for _, f := range svc.Files {
+			content, err := m.Expand(f.Content, values, ctx)
+			if err != nil {
+				return Desired{}, fmt.Errorf("app %s: service %s: file %s: %w", app.ID, name, f.Target, err)
+			}
+			spec.Files = append(spec.Files, rt.File{Target: f.Target, Content: content})
 		}
 		for _, t := range svc.Tmpfs {
 			spec.Tmpfs = append(spec.Tmpfs, rt.Tmpfs{Target: t})

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hearthbox/hearth/agent/api"
+	"github.com/hearthbox/hearth/agent/manifest"
 	"github.com/hearthbox/hearth/agent/state"
 	rt "github.com/hearthbox/hearth/runtime"
 )
@@ -24,6 +25,8 @@ type installParams struct {
 	Settings map[string]string `json:"settings,omitempty"`
 	// Manifest is set for an app from no catalog.
 	Manifest json.RawMessage `json:"manifest,omitempty"`
+	// Grants are the host permissions the owner granted.
+	Grants []manifest.Permission `json:"grants,omitempty"`
 }
 
 // updateParams carry an update's choices across a crash.
@@ -74,6 +77,9 @@ func (a *Agent) installPrepare(ctx context.Context, r *opRun) error {
 		return err
 	}
 	if err := a.admit(rel); err != nil {
+		return err
+	}
+	if err := a.admitHost(rel.Manifest, p.Grants, grantHint); err != nil {
 		return err
 	}
 	settings, secrets, err := resolveSettings(rel.Manifest, p.Settings, nil, nil)

@@ -183,7 +183,14 @@ func (a *Agent) Install(ctx context.Context, req api.InstallRequest) (api.Operat
 	if err := a.admit(rel); err != nil {
 		return api.Operation{}, err
 	}
-	p := installParams{Catalog: rel.Catalog, Version: rel.Version, Settings: req.Settings, Manifest: req.Manifest}
+	grants, err := parseGrants(req.Grants)
+	if err != nil {
+		return api.Operation{}, err
+	}
+	if err := a.admitHost(rel.Manifest, grants, grantHint); err != nil {
+		return api.Operation{}, err
+	}
+	p := installParams{Catalog: rel.Catalog, Version: rel.Version, Settings: req.Settings, Manifest: req.Manifest, Grants: grants}
 	if len(req.Manifest) > 0 {
 		p.Catalog, p.Version = "", ""
 	}
@@ -239,6 +246,9 @@ func (a *Agent) Update(ctx context.Context, id, version string) (api.Operation, 
 	if rel.Version == app.Version {
 		return api.Operation{}, fmt.Errorf("app %s is already at version %s: %w", id, app.Version, api.ErrInvalid)
 	}
+	if err := a.admitHostUpdate(app.Manifest, rel.Manifest); err != nil {
+		return api.Operation{}, err
+	}
 	return a.begin(ctx, id, OpUpdate, updateParams{Version: rel.Version})
 }
 
@@ -258,6 +268,9 @@ func (a *Agent) UpdateManifest(ctx context.Context, id string, raw json.RawMessa
 		return api.Operation{}, err
 	}
 	if _, err := imageRefs(rel.Manifest, a.cfg.Platform); err != nil {
+		return api.Operation{}, err
+	}
+	if err := a.admitHostUpdate(app.Manifest, rel.Manifest); err != nil {
 		return api.Operation{}, err
 	}
 	return a.begin(ctx, id, OpUpdate, updateParams{Version: rel.Version, Manifest: raw})

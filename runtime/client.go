@@ -39,6 +39,8 @@ const (
 	labelGroup   = "hearth.group"
 	labelHash    = "hearth.spec-hash"
 	labelNetwork = "hearth.network"
+	// labelHostNetwork marks a container on the host's network.
+	labelHostNetwork = "hearth.host-network"
 )
 
 var networkPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,31}$`)

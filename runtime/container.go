@@ -8,6 +8,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -112,6 +113,9 @@ func (c *Client) create(ctx context.Context, s ContainerSpec, hash string) (err 
 	labels[labelGroup] = s.Group
 	labels[labelHash] = hash
 	labels[labelNetwork] = s.Network
+	if s.HostNetwork {
+		labels[labelHostNetwork] = "true"
+	}
 	_, err = c.ctd.NewContainer(ctx, s.ID,
 		containerd.WithImage(img),
 		containerd.WithSnapshotter(c.cfg.Snapshotter),
@@ -180,9 +184,28 @@ func (c *Client) prepareFiles(_ context.Context, s ContainerSpec, owner string) 
 		}
 		p.Volumes = append(p.Volumes, host)
 	}
+	for i, m := range s.HostMounts {
+		if _, err := os.Stat(m.Source); err != nil {
+			return p, fieldErr(fmt.Sprintf("hostMounts[%d].source", i), "%q: %v", m.Source, err)
+		}
+	}
 	dir := c.containerDir(s.ID)
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return p, fmt.Errorf("container %s: %w", s.ID, err)
+	}
+	if len(s.Files) > 0 {
+		fdir := filepath.Join(dir, "files")
+		if err := os.MkdirAll(fdir, 0o755); err != nil {
+			return p, fmt.Errorf("container %s: %w", s.ID, err)
+		}
+		for i, f := range s.Files {
+			name := filepath.Join(fdir, strconv.Itoa(i))
+			// Read-only for everyone: the container's user may be any.
+			if err := writeReadOnly(name, []byte(f.Content)); err != nil {
+				return p, fmt.Errorf("container %s: file %s: %w", s.ID, f.Target, err)
+			}
+			p.Files = append(p.Files, name)
+		}
 	}
 	hostname := s.Hostname
 	if hostname == "" && len(s.Names) > 0 {
@@ -192,6 +215,13 @@ func (c *Client) prepareFiles(_ context.Context, s ContainerSpec, owner string) 
 		hostname = s.ID
 	}
 	resolv := []byte{}
+	if s.HostNetwork {
+		b, err := os.ReadFile(hostResolvConf)
+		if err != nil {
+			return p, fmt.Errorf("container %s: the host's resolver: %w", s.ID, err)
+		}
+		resolv = b
+	}
 	if s.Network != "" {
 		b, err := c.net.ResolvConf(s.Network)
 		if err != nil {
@@ -224,6 +254,21 @@ func (c *Client) prepareFiles(_ context.Context, s ContainerSpec, owner string) 
 		return p, fmt.Errorf("container %s: %w", s.ID, err)
 	}
 	return p, nil
+}
+
+// hostResolvConf is the host's resolver configuration, which a container
+// on the host's network uses.
+const hostResolvConf = "/etc/resolv.conf"
+
+// writeReadOnly replaces name with a file of mode 0444 holding data.
+func writeReadOnly(name string, data []byte) error {
+	if err := os.Remove(name); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	if err := os.WriteFile(name, data, 0o444); err != nil {
+		return err
+	}
+	return os.Chmod(name, 0o444) // whatever the umask
 }
 
 func numericUser(u string) (uint32, uint32, bool) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"time"
@@ -93,6 +94,9 @@ func (c *Client) inspect(ctx context.Context, ctr containerd.Container) (Contain
 	if att, ok := c.net.Attachment(ctr.ID()); ok {
 		info.IP = att.IP
 	}
+	if cinfo.Labels[labelHostNetwork] == "true" && info.State == StateRunning {
+		info.IP = loopback() // the host's own address: it listens there
+	}
 	if info.State == StateRunning {
 		if r, ok := c.hm.Result(ctr.ID()); ok {
 			info.Health = Health(r.Status)
@@ -137,3 +141,7 @@ func (c *Client) lastExit(id string) (exitRecord, bool) {
 func (c *Client) clearExit(id string) {
 	_ = os.Remove(filepath.Join(c.containerDir(id), "exit.json"))
 }
+
+// loopback is 127.0.0.1, where a container on the host's network is
+// reached from the host.
+func loopback() netip.Addr { return netip.AddrFrom4([4]byte{127, 0, 0, 1}) }

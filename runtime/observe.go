@@ -144,6 +144,9 @@ func (c *Client) watchHealth(ctx context.Context, s ContainerSpec) {
 	if att, ok := c.net.Attachment(s.ID); ok {
 		target.Addr = att.IP
 	}
+	if s.HostNetwork {
+		target.Addr = loopback()
+	}
 	c.hm.Watch(s.ID, toHealthCheck(*s.Health).WithDefaults(), target)
 }
 

@@ -26,6 +26,8 @@ type hostPaths struct {
 	Hostname   string
 	// Volumes are the resolved host folders, index for index with spec.Volumes.
 	Volumes []string
+	// Files are the written files, index for index with spec.Files.
+	Files []string
 }
 
 // SpecHash identifies a ContainerSpec: equal specs hash equal, and any change
@@ -122,14 +124,27 @@ func specOpts(s ContainerSpec, img ocispec.ImageConfig, res Resources, p hostPat
 		}
 		opts = append(opts, oci.WithUIDGID(uid, gid))
 	}
-	if p.NetNS != "" {
+	switch {
+	case s.HostNetwork:
+		opts = append(opts, oci.WithHostNamespace(specs.NetworkNamespace))
+	case p.NetNS != "":
 		opts = append(opts, oci.WithLinuxNamespace(specs.LinuxNamespace{Type: specs.NetworkNamespace, Path: p.NetNS}))
+	}
+	if s.HostPID {
+		opts = append(opts, oci.WithHostNamespace(specs.PIDNamespace))
 	}
 	if len(s.Sysctls) > 0 {
 		opts = append(opts, withSysctls(s.Sysctls))
 	}
 	for _, d := range s.Devices {
 		opts = append(opts, oci.WithLinuxDevice(d, "rwm"))
+	}
+	if s.Privileged {
+		// As Docker's --privileged: every capability hearthd has and every
+		// host device, the kernel's files writable, no seccomp filter,
+		// setuid programs work.
+		return append(opts, oci.WithNewPrivileges, oci.WithAllCurrentCapabilities, withNoInheritableCaps, oci.WithMaskedPaths(nil), oci.WithReadonlyPaths(nil),
+			oci.WithWriteableSysfs, oci.WithWriteableCgroupfs, oci.WithHostDevices, oci.WithAllDevicesAllowed), nil
 	}
 	caps := make([]string, 0, len(s.Capabilities))
 	for _, c := range s.Capabilities {
@@ -226,6 +241,26 @@ func mounts(s ContainerSpec, p hostPaths) []specs.Mount {
 			Type:        "bind",
 			Source:      p.Volumes[i],
 			Options:     []string{"rbind", mode, "nosuid", "nodev"},
+		})
+	}
+	for _, m := range s.HostMounts {
+		mode := "rw"
+		if m.ReadOnly {
+			mode = "ro"
+		}
+		ms = append(ms, specs.Mount{
+			Destination: m.Target,
+			Type:        "bind",
+			Source:      m.Source,
+			Options:     []string{"rbind", mode, "nosuid", "nodev"},
+		})
+	}
+	for i, f := range s.Files {
+		ms = append(ms, specs.Mount{
+			Destination: f.Target,
+			Type:        "bind",
+			Source:      p.Files[i],
+			Options:     []string{"rbind", "ro", "nosuid", "nodev", "noexec"},
 		})
 	}
 	for _, f := range []struct{ target, src string }{

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/containerd/containerd/v2/core/containers"
+	"github.com/containerd/containerd/v2/pkg/cap"
 	"github.com/containerd/containerd/v2/pkg/namespaces"
 	"github.com/containerd/containerd/v2/pkg/oci"
 	"github.com/google/go-cmp/cmp"
@@ -69,6 +71,19 @@ func TestSpecGolden(t *testing.T) {
 		},
 		"no network":    func(s *ContainerSpec) { s.Network = "" },
 		"writable root": func(s *ContainerSpec) { s.WritableRoot = true },
+		"host mounts and files": func(s *ContainerSpec) {
+			s.HostMounts = []HostMount{{Source: "/run/dbus", Target: "/run/dbus", ReadOnly: true}, {Source: "/var/run/docker.sock", Target: "/var/run/docker.sock"}}
+			s.Files = []File{{Target: "/etc/nginx/conf.d/default.conf", Content: "server {}\n"}}
+		},
+		"host network and pid": func(s *ContainerSpec) {
+			s.Network = ""
+			s.HostNetwork = true
+			s.HostPID = true
+		},
+		"privileged": func(s *ContainerSpec) {
+			s.Privileged = true
+			s.Capabilities = []string{"CHOWN"}
+		},
 	}
 	for name, tune := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -84,6 +99,9 @@ func TestSpecGolden(t *testing.T) {
 			for _, v := range s.Volumes {
 				paths.Volumes = append(paths.Volumes, filepath.Join(s.DataDir, v.Source))
 			}
+			for i := range s.Files {
+				paths.Files = append(paths.Files, fmt.Sprintf("/state/containers/app-web/files/%d", i))
+			}
 			opts, err := specOpts(s, imageConfig(), withDefaults(s.Resources, Resources{MemoryBytes: 512 << 20, PidsLimit: 1024}), paths)
 			if err != nil {
 				t.Fatal(err)
@@ -94,7 +112,24 @@ func TestSpecGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if spec.Linux.Seccomp == nil || spec.Linux.Seccomp.DefaultAction == "" || len(spec.Linux.Seccomp.Syscalls) == 0 {
+			switch {
+			case s.Privileged && spec.Linux.Seccomp != nil:
+				t.Fatalf("got seccomp %+v for a privileged container, want none", spec.Linux.Seccomp)
+			case s.Privileged:
+				// The host's devices and hearthd's capabilities depend on the
+				// machine: checked, not stored.
+				if len(spec.Linux.Devices) == 0 {
+					t.Fatalf("got no devices for a privileged container, want the host's")
+				}
+				current, err := cap.Current()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(current, spec.Process.Capabilities.Bounding); diff != "" {
+					t.Fatalf("bounding capabilities of a privileged container (-this process's +got):\n%s", diff)
+				}
+				spec.Linux.Devices, spec.Process.Capabilities = nil, nil
+			case spec.Linux.Seccomp == nil || spec.Linux.Seccomp.DefaultAction == "" || len(spec.Linux.Seccomp.Syscalls) == 0:
 				t.Fatalf("got seccomp %+v, want containerd's default profile", spec.Linux.Seccomp)
 			}
 			spec.Linux.Seccomp = nil

@@ -55,6 +55,23 @@ type ContainerSpec struct {
 	Devices []string `json:"devices,omitempty"`
 	// Sysctls are namespaced kernel settings (net.*, kernel.shm*).
 	Sysctls map[string]string `json:"sysctls,omitempty"`
+	// HostMounts bind host paths (folders, files, sockets) into the
+	// container. Each must exist on the host when the container is made;
+	// which host paths a container may have is the caller's decision.
+	HostMounts []HostMount `json:"hostMounts,omitempty"`
+	// Files are read-only files: the runtime writes them in the
+	// container's own folder and binds each at its target.
+	Files []File `json:"files,omitempty"`
+	// Privileged gives the container every capability and every host
+	// device, without seccomp, masked paths or no-new-privileges: root on
+	// the host. Capabilities is then ignored.
+	Privileged bool `json:"privileged,omitempty"`
+	// HostNetwork runs the container in the host's network namespace
+	// (Network must be empty): it uses the host's addresses and resolver,
+	// and is reached at 127.0.0.1.
+	HostNetwork bool `json:"hostNetwork,omitempty"`
+	// HostPID runs the container in the host's process namespace.
+	HostPID bool `json:"hostPID,omitempty"`
 
 	Health *HealthCheck `json:"health,omitempty"`
 	// StopTimeout is how long Stop waits after SIGTERM before SIGKILL.
@@ -70,6 +87,20 @@ type Volume struct {
 	Source   string `json:"source"`
 	Target   string `json:"target"`
 	ReadOnly bool   `json:"readOnly,omitempty"`
+}
+
+// HostMount binds a host path into the container.
+type HostMount struct {
+	// Source is an absolute host path.
+	Source   string `json:"source"`
+	Target   string `json:"target"`
+	ReadOnly bool   `json:"readOnly,omitempty"`
+}
+
+// File is a read-only file in the container.
+type File struct {
+	Target  string `json:"target"`
+	Content string `json:"content"`
 }
 
 // Tmpfs is a memory-backed folder in the container.

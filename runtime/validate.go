@@ -21,6 +21,9 @@ var (
 	sysctlPrefixes = []string{"net.", "kernel.shm", "kernel.msg", "kernel.sem", "fs.mqueue."}
 )
 
+// maxFileBytes bounds the content of one of a spec's Files.
+const maxFileBytes = 1 << 20
+
 // FieldError names the field of a ContainerSpec that is wrong and why.
 type FieldError struct {
 	Field  string
@@ -88,6 +91,32 @@ func (s *ContainerSpec) Validate(dataRoot string) error {
 			targets[path.Clean(v.Target)] = field
 		}
 	}
+	useTarget := func(field, target string) {
+		if err := validateTarget(field, target); err != nil {
+			add(err)
+		} else if prev, dup := targets[path.Clean(target)]; dup {
+			add(fieldErr(field, "%q is already used by %s", target, prev))
+		} else {
+			targets[path.Clean(target)] = field
+		}
+	}
+	for i, m := range s.HostMounts {
+		field := fmt.Sprintf("hostMounts[%d]", i)
+		if !path.IsAbs(m.Source) || path.Clean(m.Source) != m.Source || m.Source == "/" {
+			add(fieldErr(field+".source", "%q must be a clean absolute host path other than /", m.Source))
+		}
+		useTarget(field+".target", m.Target)
+	}
+	for i, f := range s.Files {
+		field := fmt.Sprintf("files[%d]", i)
+		useTarget(field+".target", f.Target)
+		if len(f.Content) > maxFileBytes {
+			add(fieldErr(field+".content", "is %d bytes long, more than %d", len(f.Content), maxFileBytes))
+		}
+	}
+	if s.HostNetwork && s.Network != "" {
+		add(fieldErr("hostNetwork", "a container on the host's network has no network of its own: leave network empty"))
+	}
 	for i, t := range s.Tmpfs {
 		field := fmt.Sprintf("tmpfs[%d]", i)
 		if err := validateTarget(field+".target", t.Target); err != nil {
@@ -133,6 +162,8 @@ func (s *ContainerSpec) Validate(dataRoot string) error {
 		}
 		if !ok {
 			add(fieldErr("sysctls."+k, "only namespaced settings (net.*, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*) are allowed"))
+		} else if s.HostNetwork && strings.HasPrefix(k, "net.") {
+			add(fieldErr("sysctls."+k, "would change the host's network: the container is on the host's network"))
 		}
 	}
 	if s.Health != nil {

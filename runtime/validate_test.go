@@ -41,6 +41,17 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"two health kinds", func(s *ContainerSpec) { s.Health.TCPPort = 80 }, "health"},
 		{"negative stop timeout", func(s *ContainerSpec) { s.StopTimeout = -time.Second }, "stopTimeout"},
 		{"reserved label", func(s *ContainerSpec) { s.Labels = map[string]string{"hearth.managed": "x"} }, "labels.hearth.managed"},
+		{"host mount relative", func(s *ContainerSpec) { s.HostMounts = []HostMount{{Source: "run/dbus", Target: "/run/dbus"}} }, "hostMounts[0].source"},
+		{"host mount of /", func(s *ContainerSpec) { s.HostMounts = []HostMount{{Source: "/", Target: "/host"}} }, "hostMounts[0].source"},
+		{"host mount over /sys", func(s *ContainerSpec) { s.HostMounts = []HostMount{{Source: "/sys", Target: "/sys"}} }, "hostMounts[0].target"},
+		{"host mount over a volume", func(s *ContainerSpec) { s.HostMounts = []HostMount{{Source: "/opt", Target: "/app/data"}} }, "hostMounts[0].target"},
+		{"file over /dev", func(s *ContainerSpec) { s.Files = []File{{Target: "/dev/x"}} }, "files[0].target"},
+		{"file too large", func(s *ContainerSpec) { s.Files = []File{{Target: "/x", Content: strings.Repeat("x", 1<<20+1)}} }, "files[0].content"},
+		{"host network with a network", func(s *ContainerSpec) { s.HostNetwork = true }, "hostNetwork"},
+		{"net sysctl on the host network", func(s *ContainerSpec) {
+			s.Network, s.HostNetwork = "", true
+			s.Sysctls = map[string]string{"net.ipv4.ip_forward": "1"}
+		}, "sysctls.net.ipv4.ip_forward"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -134,6 +134,10 @@ type InstallRequest struct {
 	// such as one imported from a compose project. Catalog and Version are
 	// then empty.
 	Manifest json.RawMessage `json:"manifest,omitempty"`
+	// Grants are the host permissions (host-files, container-engine,
+	// host-network, host-pid, privileged) the owner grants by name: an app
+	// that asks for one not granted is refused.
+	Grants []string `json:"grants,omitempty"`
 }
 
 // MoveRequest gives an app another name.

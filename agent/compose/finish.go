@@ -24,6 +24,9 @@ func (t *translator) finishServices() {
 		for i := range out.Command {
 			out.Command[i] = t.refs.template(out.Command[i])
 		}
+		for i := range out.Files {
+			out.Files[i].Content = t.refs.template(out.Files[i].Content)
+		}
 	}
 }
 
@@ -95,6 +98,9 @@ func usedSettings(m *manifest.Manifest) map[string]bool {
 		}
 		for _, a := range slices.Concat(s.Entrypoint, s.Command) {
 			note(a)
+		}
+		for _, f := range s.Files {
+			note(f.Content)
 		}
 	}
 	note(m.PostInstallNotes)

@@ -40,22 +40,13 @@ func (t *translator) ignored(name string, s types.ServiceConfig) {
 		{"scale", (s.Scale != nil && *s.Scale > 1) || (s.Deploy != nil && s.Deploy.Replicas != nil && *s.Deploy.Replicas > 1), "Hearth runs one container per service"},
 		{"deploy", s.Deploy != nil && (s.Deploy.Placement.Constraints != nil || s.Deploy.UpdateConfig != nil || s.Deploy.RestartPolicy != nil || s.Deploy.Mode != ""), "swarm settings (placement, update_config, restart_policy, mode) are not kept"},
 		{"post_start", len(s.PostStart) > 0 || len(s.PreStop) > 0 || len(s.PreStart) > 0, "lifecycle hooks are not run"},
-		{"configs", len(s.Configs) > 0, ""},
-		{"secrets", len(s.Secrets) > 0, ""},
 		{"develop", s.Develop != nil, "is not kept"},
 		{"annotations", len(s.Annotations) > 0, "are not kept"},
 	} {
 		if !k.set {
 			continue
 		}
-		switch k.key {
-		case "configs":
-			t.refuse(name, k.key, "Hearth cannot give a service files of the project (configs): put them in the image")
-		case "secrets":
-			t.refuse(name, k.key, "Hearth cannot give a service secret files yet: pass the value in an environment variable")
-		default:
-			t.warn(name, k.key, "%s", k.msg)
-		}
+		t.warn(name, k.key, "%s", k.msg)
 	}
 	if s.Provider != nil || len(s.Models) > 0 {
 		t.refuse(name, "provider", "services run by a provider or with models are not containers Hearth can run")

@@ -90,8 +90,8 @@ services:
     cap_drop: [KILL]
     sysctls: [net.ipv4.ip_forward=1]
 `, nil, func(t *testing.T, p *Plan, m *manifest.Manifest) {
-			if diff := cmp.Diff(privilegedCaps, m.Services["web"].Capabilities); diff != "" {
-				t.Errorf("privileged capabilities (-want +got):\n%s", diff)
+			if len(m.Services["web"].Capabilities) != 0 || !m.Services["web"].Privileged {
+				t.Errorf("web: got capabilities %v and privileged %v, want none and true", m.Services["web"].Capabilities, m.Services["web"].Privileged)
 			}
 			if diff := cmp.Diff([]string{"/dev/dri", "/dev/serial/by-id/usb-1"}, m.Services["web"].Devices); diff != "" {
 				t.Errorf("devices (-want +got):\n%s", diff)
@@ -100,11 +100,10 @@ services:
 			if diff := cmp.Diff(want, m.Services["vpn"].Capabilities); diff != "" {
 				t.Errorf("vpn capabilities (-want +got):\n%s", diff)
 			}
-			wantPerms := []manifest.Permission{manifest.PermInternet, manifest.PermDevices, manifest.PermPrivilegedCapabilities}
+			wantPerms := []manifest.Permission{manifest.PermInternet, manifest.PermDevices, manifest.PermPrivilegedCapabilities, manifest.PermPrivileged}
 			if diff := cmp.Diff(wantPerms, p.Permissions); diff != "" {
 				t.Errorf("permissions (-want +got):\n%s", diff)
 			}
-			checkWarning(t, p, "web", "privileged", "never granted")
 			checkWarning(t, p, "web", "devices[1]", "appears at its own path")
 			if diff := cmp.Diff(map[string]string{"net.ipv4.ip_forward": "1"}, m.Services["vpn"].Sysctls); diff != "" {
 				t.Errorf("vpn sysctls (-want +got):\n%s", diff)
@@ -175,6 +174,10 @@ services:
   web:
     image: a:1
     network_mode: host
+    ports: ["1900:1900/udp"]
+    sysctls: {net.core.somaxconn: 1024}
+  other:
+    image: b:1
 x-casaos:
   port_map: "8123"
   main: web
@@ -182,10 +185,119 @@ x-casaos:
 			if m.Services["web"].HTTPPort != 8123 {
 				t.Errorf("httpPort: got %d, want 8123", m.Services["web"].HTTPPort)
 			}
-			if !m.Has(manifest.PermLAN) {
-				t.Error("no lan permission")
+			if !m.Services["web"].HostNetwork || len(m.Services["web"].Ports) != 0 {
+				t.Errorf("web: got hostNetwork %v and ports %v, want true and none", m.Services["web"].HostNetwork, m.Services["web"].Ports)
 			}
-			checkWarning(t, p, "web", "network_mode", "host networking is never granted")
+			if diff := cmp.Diff([]manifest.Permission{manifest.PermInternet, manifest.PermHostNetwork}, p.Permissions); diff != "" {
+				t.Errorf("permissions (-want +got):\n%s", diff)
+			}
+			checkWarning(t, p, "web", "ports[0]", "listens on the host's port 1900 itself")
+			checkWarning(t, p, "web", "sysctls.net.core.somaxconn", "host's network")
+			checkWarning(t, p, "web", "network_mode", "cannot reach it by name")
+		}},
+		{"host access", `
+services:
+  web:
+    image: a:1
+    ports: ["80:80"]
+    pid: host
+    cap_add: [SYS_ADMIN, NET_ADMIN]
+    volumes:
+      - /var/run/docker.sock:/var/run/docker.sock
+      - /run/dbus:/run/dbus:ro
+      - /opt/vc/lib:/opt/vc/lib
+      - /etc/passwd:/host/etc/passwd:ro
+      - /DATA/AppData:/all-apps
+`, nil, func(t *testing.T, p *Plan, m *manifest.Manifest) {
+			s := m.Services["web"]
+			want := []manifest.Volume{
+				{Kind: "host", Source: "/var/run/docker.sock", Target: "/var/run/docker.sock"},
+				{Kind: "host", Source: "/run/dbus", Target: "/run/dbus", ReadOnly: true},
+				{Kind: "host", Source: "/opt/vc/lib", Target: "/opt/vc/lib"},
+				{Kind: "host", Source: "/etc/passwd", Target: "/host/etc/passwd", ReadOnly: true},
+				{Kind: "host", Source: "/DATA/AppData", Target: "/all-apps"},
+			}
+			if diff := cmp.Diff(want, s.Volumes); diff != "" {
+				t.Errorf("volumes (-want +got):\n%s", diff)
+			}
+			if !s.HostPID || s.Privileged || s.HostNetwork {
+				t.Errorf("got hostPID %v, privileged %v, hostNetwork %v, want true, false, false", s.HostPID, s.Privileged, s.HostNetwork)
+			}
+			if diff := cmp.Diff([]string{"CHOWN", "DAC_OVERRIDE", "FOWNER", "KILL", "NET_ADMIN", "NET_BIND_SERVICE", "SETGID", "SETUID", "SYS_ADMIN"}, s.Capabilities); diff != "" {
+				t.Errorf("capabilities (-want +got):\n%s", diff)
+			}
+			wantPerms := []manifest.Permission{manifest.PermInternet, manifest.PermPrivilegedCapabilities, manifest.PermHostFiles,
+				manifest.PermContainerEngine, manifest.PermHostPID, manifest.PermPrivileged}
+			if diff := cmp.Diff(wantPerms, p.Permissions); diff != "" {
+				t.Errorf("permissions (-want +got):\n%s", diff)
+			}
+			checkWarning(t, p, "web", "volumes[0]", "installs only where the host has one")
+		}},
+		{"cap_add ALL", `
+services:
+  web:
+    image: a:1
+    ports: ["80:80"]
+    cap_add: [ALL]
+`, nil, func(t *testing.T, p *Plan, m *manifest.Manifest) {
+			if got, want := len(m.Services["web"].Capabilities), len(basicCaps)+len(privilegedCaps)+len(hostCaps); got != want {
+				t.Errorf("got %d capabilities, want %d", got, want)
+			}
+			if diff := cmp.Diff([]manifest.Permission{manifest.PermInternet, manifest.PermPrivilegedCapabilities, manifest.PermPrivileged}, p.Permissions); diff != "" {
+				t.Errorf("permissions (-want +got):\n%s", diff)
+			}
+		}},
+		{"configs and secrets", `
+services:
+  web:
+    image: a:1
+    ports: ["80:80"]
+    environment:
+      DB_URL: postgres://app:hunter2hunter2@db/app
+    configs:
+      - source: site
+        target: /etc/nginx/conf.d/site.conf
+      - app.yml
+      - source: fromfile
+        target: /etc/app/extra.conf
+        mode: 0440
+    secrets:
+      - db_password
+      - source: tls_key
+        target: /certs/key.pem
+configs:
+  site:
+    content: |
+      server { listen 80; location / { proxy_pass http://api:3000; } }
+      # {{ not a reference }}
+  app.yml:
+    content: "url: https://${APP_DOMAIN}\n"
+  fromfile:
+    file: ./conf/extra.conf
+secrets:
+  db_password:
+    file: ./db_password.txt
+  tls_key:
+    file: ./key.pem
+`, map[string]string{"conf/extra.conf": "extra = 1\n", "db_password.txt": "hunter2hunter2\n", "key.pem": "-----BEGIN KEY-----\nabc\n-----END KEY-----\n"}, func(t *testing.T, p *Plan, m *manifest.Manifest) {
+			want := []manifest.File{
+				{Target: "/etc/nginx/conf.d/site.conf", Content: "server { listen 80; location / { proxy_pass http://api:3000; } }\n# {{\"{{\"}} not a reference }}\n"},
+				{Target: "/app.yml", Content: "url: https://{{app.domain}}\n"},
+				{Target: "/etc/app/extra.conf", Content: "extra = 1\n"},
+				{Target: "/run/secrets/db_password", Content: "{{settings.db_password}}\n"},
+				{Target: "/certs/key.pem", Content: "-----BEGIN KEY-----\nabc\n-----END KEY-----\n"},
+			}
+			if diff := cmp.Diff(want, m.Services["web"].Files); diff != "" {
+				t.Errorf("files (-want +got):\n%s", diff)
+			}
+			if got, want := m.Services["web"].Environment["DB_URL"], "postgres://app:{{settings.db_password}}@db/app"; got != want {
+				t.Errorf("DB_URL: got %q, want %q (the secret's setting)", got, want)
+			}
+			checkWarning(t, p, "web", "configs[2]", "uid, gid and mode are not kept")
+			checkWarning(t, p, "web", "secrets[1]", "is given as the project has it")
+			if len(p.Permissions) != 1 {
+				t.Errorf("got permissions %v, want internet only", p.Permissions)
+			}
 		}},
 		{"ports", `
 services:

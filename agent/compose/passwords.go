@@ -1,6 +1,7 @@
 package compose
 
 import (
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -12,7 +13,7 @@ import (
 // (a URL's password, a --password argument). The same constant under
 // several names is one setting, so that a database and its client agree.
 func (t *translator) replaceSecrets() {
-	consts := map[string]string{} // constant -> what replaces it (a marker of its setting, with the shape's prefix and suffix)
+	consts := maps.Clone(t.fileConsts) // constant -> what replaces it (a marker of its setting, with the shape's prefix and suffix)
 	for _, name := range t.order {
 		out := t.out[name]
 		for _, k := range sortedKeys(out.Environment) {
@@ -57,6 +58,15 @@ func (t *translator) replaceSecrets() {
 					continue
 				}
 				args[i] = secretUses(args[i], uses, consts)
+			}
+		}
+		for i, f := range out.Files {
+			out.Files[i].Content = secretUses(f.Content, uses, consts)
+			for _, c := range values {
+				if strings.Contains(out.Files[i].Content, c) && !hasMarker(c) {
+					t.warn(name, "files", "a file given to the service holds the file's default password %q, now a generated setting: the file keeps the old value (use the variable, \"${VAR}\", in the file)", c)
+					break
+				}
 			}
 		}
 		if hc := out.HealthCheck; hc != nil {

@@ -69,6 +69,9 @@ func (t *translator) publish(name string, p portSpec, seen map[string]string) {
 		return // reached through the proxy
 	}
 	switch {
+	case t.hostNet[name]:
+		t.warn(name, p.key, "the service is on the host's network and listens on the host's port %d itself: nothing is published", p.target)
+		return
 	case p.protocol != "tcp" && p.protocol != "udp":
 		t.warn(name, p.key, "protocol %s is not supported: the port is not published", p.protocol)
 		return

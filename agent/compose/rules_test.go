@@ -176,39 +176,43 @@ func TestSharedFolder(t *testing.T) {
 }
 
 // TestCapabilityClasses checks this package's capability lists against
-// the manifest's own rules: basic ones need nothing, privileged ones the
-// permission, refused ones are never valid.
+// the manifest's own rules: basic ones need no permission, privileged ones
+// "privileged-capabilities", host ones "privileged".
 func TestCapabilityClasses(t *testing.T) {
 	for _, tc := range []struct {
-		class     string
-		caps      []string
-		okBare    bool // valid without the permission
-		okGranted bool // valid with it
+		class string
+		caps  []string
+		perm  manifest.Permission // "": none
 	}{
-		{"basic", basicCaps, true, true},
-		{"privileged", privilegedCaps, false, true},
-		{"refused", refusedCaps, false, false},
+		{"basic", basicCaps, ""},
+		{"privileged", privilegedCaps, manifest.PermPrivilegedCapabilities},
+		{"host", hostCaps, manifest.PermPrivileged},
 	} {
 		for _, c := range tc.caps {
 			t.Run(tc.class+"/"+c, func(t *testing.T) {
-				for _, granted := range []bool{false, true} {
-					if granted && tc.class == "basic" {
-						continue // the permission would be unused, which the manifest refuses
+				for _, p := range manifest.Permissions() {
+					if p != tc.perm && p != manifest.PermPrivilegedCapabilities && p != manifest.PermPrivileged {
+						continue
 					}
 					m := probeManifest()
 					s := m.Services["web"]
 					s.Capabilities = []string{c}
 					m.Services["web"] = s
-					if granted {
-						m.Permissions = append(m.Permissions, manifest.PermPrivilegedCapabilities)
-					}
-					want := tc.okBare
-					if granted {
-						want = tc.okGranted
-					}
+					m.Permissions = []manifest.Permission{p}
+					// With its own permission a capability is valid; with
+					// another, the capability lacks one and the permission
+					// is unused.
+					want := p == tc.perm
 					if err := m.Validate(); (err == nil) != want {
-						t.Errorf("%s with the permission %v: got %v, want valid %v", c, granted, err, want)
+						t.Errorf("%s with the permission %s: got %v, want valid %v", c, p, err, want)
 					}
+				}
+				m := probeManifest()
+				s := m.Services["web"]
+				s.Capabilities = []string{c}
+				m.Services["web"] = s
+				if err := m.Validate(); (err == nil) != (tc.perm == "") {
+					t.Errorf("%s without a permission: got %v, want valid %v", c, err, tc.perm == "")
 				}
 			})
 		}

@@ -13,11 +13,12 @@ import (
 // every imported service keeps, as Docker gives them by default; Docker's
 // other defaults (FSETID, SETPCAP, NET_RAW, SYS_CHROOT, MKNOD, AUDIT_WRITE,
 // SETFCAP) need a permission and are kept only when the file asks.
+// hostCaps reach the host itself and need the "privileged" permission.
 var (
 	basicCaps      = []string{"CHOWN", "DAC_OVERRIDE", "FOWNER", "KILL", "NET_BIND_SERVICE", "SETGID", "SETUID"}
 	privilegedCaps = []string{"AUDIT_WRITE", "FSETID", "IPC_LOCK", "LEASE", "MKNOD", "NET_ADMIN", "NET_BROADCAST",
 		"NET_RAW", "SETFCAP", "SETPCAP", "SYS_CHROOT", "SYS_NICE", "SYS_RESOURCE"}
-	refusedCaps = []string{"AUDIT_CONTROL", "AUDIT_READ", "BLOCK_SUSPEND", "BPF", "CHECKPOINT_RESTORE", "DAC_READ_SEARCH",
+	hostCaps = []string{"AUDIT_CONTROL", "AUDIT_READ", "BLOCK_SUSPEND", "BPF", "CHECKPOINT_RESTORE", "DAC_READ_SEARCH",
 		"IPC_OWNER", "LINUX_IMMUTABLE", "MAC_ADMIN", "MAC_OVERRIDE", "PERFMON", "SYSLOG", "SYS_ADMIN", "SYS_BOOT",
 		"SYS_MODULE", "SYS_PACCT", "SYS_PTRACE", "SYS_RAWIO", "SYS_TIME", "SYS_TTY_CONFIG", "WAKE_ALARM"}
 )
@@ -39,20 +40,17 @@ func (t *translator) security(name string, s types.ServiceConfig, out *manifest.
 		}
 	}
 	if s.Privileged {
-		t.warn(name, "privileged", "privileged is never granted: the service keeps the capabilities that need the %q permission (%s), and no host devices or file systems", manifest.PermPrivilegedCapabilities, strings.Join(privilegedCaps, ", "))
-		t.perms[manifest.PermPrivilegedCapabilities] = true
-		for _, c := range privilegedCaps {
-			add(c)
-		}
+		out.Privileged = true
+		t.perms[manifest.PermPrivileged] = true
 	}
 	for i, c := range s.CapAdd {
 		key := fmt.Sprintf("cap_add[%d]", i)
 		c = capName(c)
 		switch {
 		case c == "ALL":
-			t.warn(name, key, "ALL is never granted: the service keeps the capabilities that need the %q permission", manifest.PermPrivilegedCapabilities)
 			t.perms[manifest.PermPrivilegedCapabilities] = true
-			for _, p := range privilegedCaps {
+			t.perms[manifest.PermPrivileged] = true
+			for _, p := range slices.Concat(privilegedCaps, hostCaps) {
 				add(p)
 			}
 		case slices.Contains(basicCaps, c):
@@ -60,9 +58,9 @@ func (t *translator) security(name string, s types.ServiceConfig, out *manifest.
 		case slices.Contains(privilegedCaps, c):
 			t.perms[manifest.PermPrivilegedCapabilities] = true
 			add(c)
-		case slices.Contains(refusedCaps, c):
-			t.refuse(name, key, "%s is never granted: %s", c, refusedCapReason(c))
-			return
+		case slices.Contains(hostCaps, c):
+			t.perms[manifest.PermPrivileged] = true
+			add(c)
 		default:
 			t.refuse(name, key, "%q is not a Linux capability", c)
 			return
@@ -78,7 +76,8 @@ func (t *translator) security(name string, s types.ServiceConfig, out *manifest.
 	}
 	switch {
 	case s.Pid == "host":
-		t.refuse(name, "pid", "Hearth never shares the host's processes with an app")
+		out.HostPID = true
+		t.perms[manifest.PermHostPID] = true
 	case s.Pid != "":
 		t.warn(name, "pid", "%q is not kept: the service sees its own processes only", s.Pid)
 	}
@@ -93,6 +92,10 @@ func (t *translator) security(name string, s types.ServiceConfig, out *manifest.
 		if !manifest.NamespacedSysctl(k) {
 			t.refuse(name, "sysctls."+k, "is not a namespaced kernel setting: it would change the host")
 			return
+		}
+		if s.NetworkMode == "host" && strings.HasPrefix(k, "net.") {
+			t.warn(name, "sysctls."+k, "is not kept: the service is on the host's network, whose settings an app does not change")
+			continue
 		}
 		if out.Sysctls == nil {
 			out.Sysctls = map[string]string{}
@@ -121,13 +124,16 @@ func (t *translator) device(name, key, src, target string, out *manifest.Service
 }
 
 // network maps network_mode.
-func (t *translator) network(name string, s types.ServiceConfig) {
+func (t *translator) network(name string, s types.ServiceConfig, out *manifest.Service) {
 	switch mode := s.NetworkMode; {
 	case mode == "" || mode == "bridge" || mode == "default":
 	case mode == "host":
 		t.hostNet[name] = true
-		t.perms[manifest.PermLAN] = true
-		t.warn(name, "network_mode", "host networking is never granted: the service gets the app's own network and may reach the local network (permission %q); its web port is proxied and the ports the file declares are published, but broadcast and multicast discovery (DLNA, mDNS, HomeKit) will not reach it", manifest.PermLAN)
+		out.HostNetwork = true
+		t.perms[manifest.PermHostNetwork] = true
+		if len(t.order) > 1 {
+			t.warn(name, "network_mode", "the service is on the host's network: the app's other services cannot reach it by name, and it reaches them only through their published ports")
+		}
 	case mode == "none":
 		t.warn(name, "network_mode", "none is not kept: the service is on the app's network")
 	default:
@@ -138,20 +144,4 @@ func (t *translator) network(name string, s types.ServiceConfig) {
 // capName writes a capability as the manifest does: capitals, no CAP_.
 func capName(c string) string {
 	return strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(c)), "CAP_")
-}
-
-func refusedCapReason(c string) string {
-	switch c {
-	case "SYS_ADMIN":
-		return "it amounts to root on the host"
-	case "SYS_MODULE":
-		return "it loads kernel modules into the host"
-	case "SYS_PTRACE":
-		return "it reads and changes other processes' memory"
-	case "SYS_RAWIO":
-		return "it gives raw access to the host's I/O ports and memory"
-	case "DAC_READ_SEARCH":
-		return "it opens host files by handle (a known escape)"
-	}
-	return "it reaches beyond the app's sandbox (docs/manifest.md)"
 }

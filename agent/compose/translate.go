@@ -34,9 +34,12 @@ type translator struct {
 	ports     map[string][]portSpec // compose service -> its declared ports
 	hostNet   map[string]bool       // compose services with network_mode host
 	dataVols  []dataVolume          // volumes in the app's data folder
-	memory    map[string]memory     // compose service -> its memory needs
-	perms     map[manifest.Permission]bool
-	web       webEntry
+	// fileConsts are the secrets' constants (files of the project) and
+	// what replaces them, also where the environment uses them.
+	fileConsts map[string]string
+	memory     map[string]memory // compose service -> its memory needs
+	perms      map[manifest.Permission]bool
+	web        webEntry
 
 	manifestOut *manifest.Manifest
 
@@ -52,7 +55,7 @@ func translate(ctx context.Context, src *source, opts Options) (*Plan, error) {
 		src: src, opts: opts, refs: r, secrets: newSecrets(),
 		names: map[string]string{}, hosts: map[string]string{}, out: map[string]*manifest.Service{},
 		ports: map[string][]portSpec{}, hostNet: map[string]bool{}, memory: map[string]memory{},
-		perms: map[manifest.Permission]bool{}, warned: map[string]bool{},
+		perms: map[manifest.Permission]bool{}, warned: map[string]bool{}, fileConsts: map[string]string{},
 	}
 	if err := t.run(ctx); err != nil {
 		return nil, err

@@ -27,10 +27,6 @@ var sharedRoots = []string{"/DATA", "/media", "/mnt", "/srv", "/home", "/data", 
 // timeFiles carry the host's time zone; containers run in UTC (TZ).
 var timeFiles = []string{"/etc/localtime", "/etc/timezone"}
 
-// runtimeSockets are container engines' API sockets.
-var runtimeSockets = []string{"/var/run/docker.sock", "/run/docker.sock", "/var/run/podman/podman.sock",
-	"/run/podman/podman.sock", "/run/containerd/containerd.sock", "/var/run/containerd/containerd.sock"}
-
 // mounts maps volumes, volumes_from and tmpfs.
 func (t *translator) mounts(name string, s types.ServiceConfig, out *manifest.Service) {
 	targets := map[string]string{"/tmp": "the runtime's /tmp", "/run": "the runtime's /run"}
@@ -157,15 +153,35 @@ func (t *translator) bind(name, key string, v types.ServiceVolumeConfig, target 
 		return
 	}
 	switch {
-	case slices.Contains(runtimeSockets, src) || src == "/var/run" || src == "/run":
-		t.refuse(name, key, "mounts the container engine's socket (%s): Hearth runs no Docker daemon and never hands out control of its containers", src)
 	case sharedFolder(src):
 		fname := t.sharedName(out, src)
 		t.perms[manifest.PermSharedFolders] = true
 		out.SharedFolders = append(out.SharedFolders, manifest.SharedFolder{Name: fname, Target: target, ReadOnly: v.ReadOnly})
 		t.warn(name, key, "%s becomes the shared folder %q: the owner picks which of their folders at install", t.refs.template(src), fname)
 	default:
-		t.refuse(name, key, "mounts the host's %s: only the app's data folder and the owner's folders (such as /DATA, /media, /mnt, /srv, /home; not the system's /etc, /var, /run, /proc, ...) can be mounted", t.refs.template(src))
+		t.hostVolume(name, key, v, target, out)
+	}
+}
+
+// hostVolume maps a bind of any other host path: a host volume, which
+// asks for "host-files" (or "container-engine" for Docker's or Podman's
+// socket), unless the path is one Hearth never mounts.
+func (t *translator) hostVolume(name, key string, v types.ServiceVolumeConfig, target string, out *manifest.Service) {
+	src := v.Source
+	if !path.IsAbs(src) || hasMarker(src) || strings.Contains(src, dataMarker) || strings.HasPrefix(src, rootMarker) {
+		t.refuse(name, key, "mounts %s, a host path Hearth cannot place: only the app's data folder, the owner's folders and absolute host paths can be mounted", t.refs.template(src))
+		return
+	}
+	src = path.Clean(src)
+	if reason := manifest.HostPathReason(src, v.ReadOnly); reason != "" {
+		t.refuse(name, key, "%s", reason)
+		return
+	}
+	perm := manifest.HostPathPermission(src)
+	t.perms[perm] = true
+	out.Volumes = append(out.Volumes, manifest.Volume{Kind: manifest.VolumeHost, Source: src, Target: target, ReadOnly: v.ReadOnly})
+	if perm == manifest.PermContainerEngine {
+		t.warn(name, key, "mounts the container engine's socket %s (permission %q): Hearth runs no Docker, so the app installs only where the host has one", src, perm)
 	}
 }
 

@@ -12,7 +12,7 @@ const (
 	capUnknown    capClass = iota // not a Linux capability
 	capBasic                      // allowed without a permission
 	capPrivileged                 // needs PermPrivilegedCapabilities
-	capRefused                    // never allowed
+	capHost                       // reaches the host itself: needs PermPrivileged
 )
 
 // capabilityClass classifies a capability written without "CAP_".
@@ -24,14 +24,15 @@ func capabilityClass(c string) capClass {
 		"FSETID", "SETPCAP", "SETFCAP", "MKNOD", "AUDIT_WRITE", "LEASE":
 		return capPrivileged
 	}
-	if refusedCapability(c) != "" {
-		return capRefused
+	if hostCapability(c) != "" {
+		return capHost
 	}
 	return capUnknown
 }
 
-// refusedCapability says why a capability is never granted, or "".
-func refusedCapability(c string) string {
+// hostCapability says what a capability that needs PermPrivileged does
+// to the host, or "" for the others.
+func hostCapability(c string) string {
 	switch c {
 	case "SYS_ADMIN":
 		return "amounts to root on the host (mounts, namespaces, many known escapes)"
@@ -72,8 +73,9 @@ func refusedCapability(c string) string {
 }
 
 // capabilityReason says why a service may not keep capability c, given
-// whether the app has PermPrivilegedCapabilities; "" means it may.
-func capabilityReason(c string, privileged bool) string {
+// whether the app has PermPrivilegedCapabilities (privileged) and
+// PermPrivileged (host); "" means it may.
+func capabilityReason(c string, privileged, host bool) string {
 	if strings.HasPrefix(c, "CAP_") {
 		return "write " + c[len("CAP_"):] + ", without the CAP_ prefix"
 	}
@@ -85,8 +87,11 @@ func capabilityReason(c string, privileged bool) string {
 			return c + ` needs the "privileged-capabilities" permission (only NET_BIND_SERVICE, CHOWN, SETUID, SETGID, DAC_OVERRIDE, FOWNER and KILL need none)`
 		}
 		return ""
-	case capRefused:
-		return c + " is never granted: it " + refusedCapability(c)
+	case capHost:
+		if !host {
+			return c + ` needs the "privileged" permission: it ` + hostCapability(c)
+		}
+		return ""
 	}
 	return c + " is not a Linux capability (write them in capitals, such as NET_ADMIN)"
 }

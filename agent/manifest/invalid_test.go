@@ -121,7 +121,8 @@ func num(n int) json.Number { return json.Number(strconv.Itoa(n)) }
 func TestValidateInvalid(t *testing.T) {
 	allPermsBut := func(drop string) []any {
 		var out []any
-		for _, p := range []string{"lan", "internet", "devices", "ports", "shared-folders", "privileged-capabilities"} {
+		for _, p := range []string{"lan", "internet", "devices", "ports", "shared-folders", "privileged-capabilities",
+			"host-files", "container-engine", "host-network", "host-pid", "privileged"} {
 			if p != drop {
 				out = append(out, p)
 			}
@@ -206,7 +207,7 @@ func TestValidateInvalid(t *testing.T) {
 		{"port published twice", []op{{"services.store.ports", []any{map[string]any{"port": num(1900), "protocol": "udp", "reason": "again"}}}}, []string{"services.web.ports[0]"}, "already published by services.store.ports[0]"},
 
 		// capabilities, devices, permissions
-		{"refused capability", []op{{"services.web.capabilities[0]", "SYS_ADMIN"}}, []string{"services.web.capabilities[0]"}, "never granted: it amounts to root"},
+		{"host capability without permission", []op{{"services.probe.privileged", nil}, {"permissions", allPermsBut("privileged")}}, []string{"services.probe.capabilities[0]"}, `SYS_ADMIN needs the "privileged" permission: it amounts to root`},
 		{"capability with CAP_ prefix", []op{{"services.store.capabilities[0]", "CAP_CHOWN"}}, []string{"services.store.capabilities[0]"}, "without the CAP_ prefix"},
 		{"unknown capability", []op{{"services.store.capabilities[0]", "fly"}}, []string{"services.store.capabilities[0]"}, "not a Linux capability"},
 		{"capability twice", []op{{"services.store.capabilities[1]", "CHOWN"}}, []string{"services.store.capabilities[1]"}, "listed twice"},
@@ -218,9 +219,40 @@ func TestValidateInvalid(t *testing.T) {
 		{"devices without permission", []op{{"permissions", allPermsBut("devices")}}, []string{"services.web.devices"}, `needs the "devices" permission`},
 		{"ports without permission", []op{{"permissions", allPermsBut("ports")}}, []string{"services.web.ports"}, `needs the "ports" permission`},
 		{"shared folders without permission", []op{{"permissions", allPermsBut("shared-folders")}}, []string{"services.web.sharedFolders"}, `needs the "shared-folders" permission`},
-		{"unknown permission", []op{{"permissions[6]", "root"}}, []string{"permissions[6]"}, `"root" is not one of`},
-		{"permission twice", []op{{"permissions[6]", "lan"}}, []string{"permissions[6]"}, "listed twice"},
+		{"unknown permission", []op{{"permissions[11]", "root"}}, []string{"permissions[11]"}, `"root" is not one of`},
+		{"permission twice", []op{{"permissions[11]", "lan"}}, []string{"permissions[11]"}, "listed twice"},
 		{"unused permission", []op{{"services.web.devices", nil}}, []string{"permissions[2]"}, "nothing in the manifest uses it"},
+		{"unused host permission", []op{{"services.probe.hostPID", nil}}, []string{"permissions[9]"}, `"host-pid" is asked for but nothing`},
+
+		// host access
+		{"privileged without permission", []op{{"services.probe.capabilities", nil}, {"permissions", allPermsBut("privileged")}}, []string{"services.probe.privileged"}, `needs the "privileged" permission`},
+		{"host network without permission", []op{{"permissions", allPermsBut("host-network")}}, []string{"services.probe.hostNetwork"}, `needs the "host-network" permission`},
+		{"host pid without permission", []op{{"permissions", allPermsBut("host-pid")}}, []string{"services.probe.hostPID"}, `needs the "host-pid" permission`},
+		{"host files without permission", []op{{"permissions", allPermsBut("host-files")}}, []string{"services.probe.volumes[0].source"}, `the host path /run/dbus needs the "host-files" permission`},
+		{"engine socket without permission", []op{{"permissions", allPermsBut("container-engine")}}, []string{"services.probe.volumes[1].source"}, `needs the "container-engine" permission`},
+		{"unknown volume kind", []op{{"services.probe.volumes[0].kind", "nfs"}}, []string{"permissions[6]", "services.probe.volumes[0].kind"}, `"nfs" must be absent`},
+		{"relative host path", []op{{"services.probe.volumes[0].source", "run/dbus"}}, []string{"services.probe.volumes[0].source"}, "clean absolute host path"},
+		{"host root", []op{{"services.probe.volumes[0].source", "/"}}, []string{"services.probe.volumes[0].source"}, "/ is never mounted: it holds the host's /proc"},
+		{"host proc", []op{{"services.probe.volumes[0].source", "/proc/1"}}, []string{"services.probe.volumes[0].source"}, "process table"},
+		{"host boot", []op{{"services.probe.volumes[0].source", "/boot"}}, []string{"services.probe.volumes[0].source"}, "boot files"},
+		{"host dev", []op{{"services.probe.volumes[0].source", "/dev/sda"}}, []string{"services.probe.volumes[0].source"}, "list devices in devices"},
+		{"hearth state", []op{{"services.probe.volumes[0].source", "/var/lib/hearth/apps/other"}}, []string{"services.probe.volumes[0].source"}, "Hearth's own state"},
+		{"folder holding hearth state", []op{{"services.probe.volumes[0].source", "/var/lib"}}, []string{"services.probe.volumes[0].source"}, "it holds the host's /var/lib/hearth"},
+		{"containerd socket", []op{{"services.probe.volumes[0].source", "/run/containerd/containerd.sock"}}, []string{"services.probe.volumes[0].source"}, "containerd's and runc's state"},
+		{"host run folder", []op{{"services.probe.volumes[0].source", "/var/run"}}, []string{"services.probe.volumes[0].source"}, "it holds the host's /var/run/hearth"},
+		{"writable etc", []op{{"services.probe.volumes[0].source", "/etc/passwd"}, {"services.probe.volumes[0].readOnly", false}}, []string{"services.probe.volumes[0].source"}, "read-only only (the host's /etc)"},
+		{"writable sys", []op{{"services.probe.volumes[0].source", "/sys/class"}, {"services.probe.volumes[0].readOnly", nil}}, []string{"services.probe.volumes[0].source"}, "read-only only (the host's /sys)"},
+		{"host path with a colon", []op{{"services.probe.volumes[0].source", "/opt/a:b"}}, []string{"services.probe.volumes[0].source"}, "must not hold commas, colons"},
+		{"host volume over proc", []op{{"services.probe.volumes[0].target", "/proc"}}, []string{"services.probe.volumes[0].target"}, "may not be mounted over"},
+		{"ports on the host network", []op{{"services.probe.ports", []any{map[string]any{"port": num(53), "protocol": "udp", "reason": "DNS"}}}}, []string{"services.probe.ports"}, "publishes no ports"},
+		{"net sysctl on the host network", []op{{"services.probe.sysctls", map[string]any{"net.core.somaxconn": "1024"}}}, []string{`services.probe.sysctls["net.core.somaxconn"]`}, "would change the host's network"},
+
+		// files
+		{"file target relative", []op{{"services.probe.files[0].target", "etc/probe.conf"}}, []string{"services.probe.files[0].target"}, "clean absolute path"},
+		{"file target twice", []op{{"services.probe.files[0].target", "/run/dbus"}}, []string{"services.probe.files[0].target"}, "already used by services.probe.volumes[0].target"},
+		{"file with a NUL", []op{{"services.probe.files[0].content", "a\u0000b"}}, []string{"services.probe.files[0].content"}, "NUL byte"},
+		{"file too large", []op{{"services.probe.files[0].content", strings.Repeat("x", 64<<10+1)}}, []string{"services.probe.files[0].content"}, "more than 65536"},
+		{"file with a bad reference", []op{{"services.probe.files[0].content", "{{settings.nope}}"}}, []string{"services.probe.files[0].content"}, "nope"},
 
 		// kernel settings
 		{"sysctl not namespaced", []op{{`services.web.sysctls["kernel.panic"]`, "10"}}, []string{`services.web.sysctls["kernel.panic"]`}, `"kernel.panic" is not namespaced`},
@@ -230,7 +262,7 @@ func TestValidateInvalid(t *testing.T) {
 		{"sysctl without value", []op{{`services.web.sysctls["net.core.somaxconn"]`, ""}}, []string{`services.web.sysctls["net.core.somaxconn"]`}, "is required"},
 		{"sysctl value with newline", []op{{`services.web.sysctls["net.core.somaxconn"]`, "1\nkernel.panic=1"}}, []string{`services.web.sysctls["net.core.somaxconn"]`}, "control characters"},
 		{"shmSize above the service's limit", []op{{"services.web.shmSize", "512Mi"}}, []string{"services.web.shmSize"}, "512Mi is more than 256Mi"},
-		{"shmSize above the share of a service without a limit", []op{{"services.store.shmSize", "300Mi"}}, []string{"services.store.shmSize"}, "300Mi is more than 256Mi"},
+		{"shmSize above the share of a service without a limit", []op{{"services.store.shmSize", "300Mi"}}, []string{"services.store.shmSize"}, "300Mi is more than 128Mi"},
 		{"shmSize above 1Gi", []op{{"resources.memoryLimit", "8Gi"}, {"services.web.memoryLimit", "4Gi"}, {"services.web.shmSize", "2Gi"}}, []string{"services.web.shmSize"}, "2Gi is more than 1Gi"},
 
 		// dependencies

@@ -33,6 +33,8 @@ func (m *Manifest) validateKernel(l *errList, p, name string, s Service) {
 			l.add(kp, "%q is not a kernel setting's name (dotted words such as net.ipv4.ip_forward)", k)
 		case !NamespacedSysctl(k):
 			l.add(kp, "%q is not namespaced: only net.*, kernel.shm*, kernel.msg*, kernel.sem and fs.mqueue.* may be set", k)
+		case s.HostNetwork && strings.HasPrefix(k, "net."):
+			l.add(kp, "%q would change the host's network: the service is on the host's network", k)
 		case v == "":
 			l.add(kp, "the value of %q is required", k)
 		case len(v) > maxSysctlValue:

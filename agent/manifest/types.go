@@ -51,6 +51,8 @@ type Manifest struct {
 	Settings []Setting `json:"settings,omitempty"`
 	// PostInstallNotes is markdown shown once the app is installed.
 	PostInstallNotes string `json:"postInstallNotes,omitempty"`
+	// Backup says how to take a consistent copy of the app's data.
+	Backup *Backup `json:"backup,omitempty"`
 }
 
 // Service is one container of an app.
@@ -62,8 +64,13 @@ type Service struct {
 	Command    []string `json:"command,omitempty"`
 	// Environment values may use {{...}} references.
 	Environment map[string]string `json:"environment,omitempty"`
-	// Volumes are folders under the app's data folder.
+	// Volumes are folders under the app's data folder, or (kind "host")
+	// host paths, which need PermHostFiles or PermContainerEngine.
 	Volumes []Volume `json:"volumes,omitempty"`
+	// Files are read-only files written for the service at install (a
+	// compose project's configs and secrets). Content may use {{...}}
+	// references.
+	Files []File `json:"files,omitempty"`
 	// Tmpfs are memory-backed folders (targets).
 	Tmpfs []string `json:"tmpfs,omitempty"`
 	// SharedFolders are the owner's folders; they need PermSharedFolders.
@@ -95,6 +102,15 @@ type Service struct {
 	// ShmSize sizes /dev/shm (absent: the runtime's 64 MiB); at most the
 	// service's memory limit and 1 GiB.
 	ShmSize Size `json:"shmSize,omitempty"`
+	// Privileged runs the service with every capability and every host
+	// device, without seccomp: root on the host. It needs PermPrivileged.
+	Privileged bool `json:"privileged,omitempty"`
+	// HostNetwork puts the service in the host's network namespace instead
+	// of the app's network. It needs PermHostNetwork.
+	HostNetwork bool `json:"hostNetwork,omitempty"`
+	// HostPID puts the service in the host's process namespace. It needs
+	// PermHostPID.
+	HostPID bool `json:"hostPID,omitempty"`
 }
 
 // OriginCompose marks a manifest imported from a compose project.
@@ -107,13 +123,33 @@ type Image struct {
 	Platforms map[string]string `json:"platforms"`
 }
 
-// Volume binds a folder of the app's data folder into a container.
+// Volume binds a folder of the app's data folder, or a host path, into a
+// container.
 type Volume struct {
-	// Source is relative to the app's data folder ("db", "config/app").
+	// Kind is VolumeData (empty) or VolumeHost.
+	Kind string `json:"kind,omitempty"`
+	// Source is relative to the app's data folder ("db", "config/app"), or
+	// for VolumeHost an absolute host path ("/run/dbus").
 	Source string `json:"source"`
 	// Target is an absolute path in the container.
 	Target   string `json:"target"`
 	ReadOnly bool   `json:"readOnly,omitempty"`
+}
+
+// Kinds of Volume.
+const (
+	VolumeData = ""     // a folder of the app's data folder
+	VolumeHost = "host" // a host path: needs PermHostFiles, or PermContainerEngine for an engine's socket
+)
+
+// File is a read-only file given to a service: written at install, mounted
+// at Target.
+type File struct {
+	// Target is an absolute path in the container.
+	Target string `json:"target"`
+	// Content is the file's text, at most 64 KiB; it may use {{...}}
+	// references.
+	Content string `json:"content"`
 }
 
 // SharedFolder asks for one of the owner's folders (the owner picks which at
@@ -188,11 +224,24 @@ const (
 	PermPorts                  Permission = "ports"                   // publish ports on the box's address
 	PermSharedFolders          Permission = "shared-folders"          // mount the owner's shared folders
 	PermPrivilegedCapabilities Permission = "privileged-capabilities" // keep capabilities beyond the basic set
+	PermHostFiles              Permission = "host-files"              // mount the host paths its services list
+	PermContainerEngine        Permission = "container-engine"        // mount a container engine's socket (Docker, Podman)
+	PermHostNetwork            Permission = "host-network"            // use the host's network namespace
+	PermHostPID                Permission = "host-pid"                // see and signal the host's processes
+	PermPrivileged             Permission = "privileged"              // root on the host: privileged services, any capability
 )
 
 // Permissions returns every permission, in documentation order.
 func Permissions() []Permission {
-	return []Permission{PermLAN, PermInternet, PermDevices, PermPorts, PermSharedFolders, PermPrivilegedCapabilities}
+	return []Permission{PermLAN, PermInternet, PermDevices, PermPorts, PermSharedFolders, PermPrivilegedCapabilities,
+		PermHostFiles, PermContainerEngine, PermHostNetwork, PermHostPID, PermPrivileged}
+}
+
+// HostPermissions are the permissions that reach beyond the app's sandbox
+// into the host itself: the agent installs an app that asks for one only
+// when the owner grants it by name.
+func HostPermissions() []Permission {
+	return []Permission{PermHostFiles, PermContainerEngine, PermHostNetwork, PermHostPID, PermPrivileged}
 }
 
 // Has reports whether the manifest asks for p.

@@ -37,6 +37,7 @@ func (m *Manifest) Validate() error {
 	m.validatePermissions(&l)
 	m.validateResources(&l)
 	m.validateSettings(&l)
+	m.validateBackup(&l)
 	return l.err()
 }
 
@@ -141,7 +142,16 @@ func (m *Manifest) validatePermissions(l *errList) {
 		used[PermSharedFolders] = used[PermSharedFolders] || len(s.SharedFolders) > 0
 		for _, c := range s.Capabilities {
 			used[PermPrivilegedCapabilities] = used[PermPrivilegedCapabilities] || capabilityClass(c) == capPrivileged
+			used[PermPrivileged] = used[PermPrivileged] || capabilityClass(c) == capHost
 		}
+		for _, v := range s.Volumes {
+			if v.Kind == VolumeHost {
+				used[HostPathPermission(v.Source)] = true
+			}
+		}
+		used[PermPrivileged] = used[PermPrivileged] || s.Privileged
+		used[PermHostNetwork] = used[PermHostNetwork] || s.HostNetwork
+		used[PermHostPID] = used[PermHostPID] || s.HostPID
 	}
 	for i, p := range m.Permissions {
 		switch {

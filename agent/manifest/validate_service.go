@@ -33,6 +33,12 @@ const defaultInterval = Duration(10e9)
 // maxArg bounds one entrypoint, command or environment string, in bytes.
 const maxArg = 4096
 
+// Limits of a service's files.
+const (
+	maxFiles       = 32
+	maxFileContent = 64 << 10
+)
+
 // serviceNames returns the service names, sorted, so that errors come out in
 // a stable order.
 func (m *Manifest) serviceNames() []string { return sortedKeys(m.Services) }
@@ -119,10 +125,38 @@ func (m *Manifest) validateService(l *errList, p string, s Service) {
 	}
 	for i, v := range s.Volumes {
 		vp := index(p+".volumes", i)
-		if reason := volumeSource(v.Source); reason != "" {
-			l.add(vp+".source", "%s", reason)
+		switch v.Kind {
+		case VolumeData:
+			if reason := volumeSource(v.Source); reason != "" {
+				l.add(vp+".source", "%s", reason)
+			}
+		case VolumeHost:
+			if reason := HostPathReason(v.Source, v.ReadOnly); reason != "" {
+				l.add(vp+".source", "%s", reason)
+			} else if perm := HostPathPermission(v.Source); !m.Has(perm) {
+				l.add(vp+".source", "the host path %s needs the %q permission", v.Source, perm)
+			}
+		default:
+			l.add(vp+".kind", "%q must be absent (a folder of the app's data folder) or %q", v.Kind, VolumeHost)
 		}
 		useTarget(vp+".target", v.Target)
+	}
+	if len(s.Files) > maxFiles {
+		l.add(p+".files", "has %d files, more than %d", len(s.Files), maxFiles)
+	}
+	for i, f := range s.Files {
+		fp := index(p+".files", i)
+		useTarget(fp+".target", f.Target)
+		switch {
+		case len(f.Content) > maxFileContent:
+			l.add(fp+".content", "is %d bytes long, more than %d", len(f.Content), maxFileContent)
+		case strings.IndexByte(f.Content, 0) >= 0:
+			l.add(fp+".content", "must not hold a NUL byte")
+		default:
+			if err := m.checkTemplate(f.Content); err != nil {
+				l.add(fp+".content", "%v", err)
+			}
+		}
 	}
 	for i, t := range s.Tmpfs {
 		useTarget(index(p+".tmpfs", i), t)
@@ -168,11 +202,23 @@ func (m *Manifest) validateService(l *errList, p string, s Service) {
 	}
 	for i, c := range s.Capabilities {
 		cp := index(p+".capabilities", i)
-		if reason := capabilityReason(c, m.Has(PermPrivilegedCapabilities)); reason != "" {
+		if reason := capabilityReason(c, m.Has(PermPrivilegedCapabilities), m.Has(PermPrivileged)); reason != "" {
 			l.add(cp, "%s", reason)
 		} else if slices.Index(s.Capabilities, c) < i {
 			l.add(cp, "%s is listed twice", c)
 		}
+	}
+	for _, h := range []struct {
+		field string
+		on    bool
+		perm  Permission
+	}{{"privileged", s.Privileged, PermPrivileged}, {"hostNetwork", s.HostNetwork, PermHostNetwork}, {"hostPID", s.HostPID, PermHostPID}} {
+		if h.on && !m.Has(h.perm) {
+			l.add(p+"."+h.field, "needs the %q permission", h.perm)
+		}
+	}
+	if s.HostNetwork && len(s.Ports) > 0 {
+		l.add(p+".ports", "a service on the host's network publishes no ports: it listens on the host's own")
 	}
 	if len(s.Devices) > 0 && !m.Has(PermDevices) {
 		l.add(p+".devices", "needs the %q permission", PermDevices)

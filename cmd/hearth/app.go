@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/hearthbox/hearth/agent/api"
+	"github.com/hearthbox/hearth/agent/manifest"
 )
 
 func (c *cli) appList(ctx context.Context, args []string) error {
@@ -142,12 +144,44 @@ func (s settings) Set(v string) error {
 	return nil
 }
 
+// grants collects --grant flags: host permissions, repeated or separated
+// by commas.
+type grants []string
+
+func (g *grants) String() string { return strings.Join(*g, ",") }
+
+func (g *grants) Set(v string) error {
+	for _, p := range strings.Split(v, ",") {
+		p = strings.TrimSpace(p)
+		if !slices.Contains(manifest.HostPermissions(), manifest.Permission(p)) {
+			return fmt.Errorf("%q is not a host permission (%s)", p, hostPermissions())
+		}
+		if !slices.Contains(*g, p) {
+			*g = append(*g, p)
+		}
+	}
+	return nil
+}
+
+func hostPermissions() string {
+	var s []string
+	for _, p := range manifest.HostPermissions() {
+		s = append(s, string(p))
+	}
+	return strings.Join(s, ", ")
+}
+
+// grantUsage is the help of --grant.
+const grantUsage = "grant a host permission the app asks for (host-files, container-engine, host-network, host-pid, privileged); repeat or separate with commas"
+
 func (c *cli) appInstall(ctx context.Context, args []string) error {
 	fs := c.flags("app install")
 	catalog := fs.String("catalog", "", "the catalog to install from (default: the first that has the app, official first)")
 	version := fs.String("version", "", "the version to install (default: the latest)")
 	set := settings{}
 	fs.Var(set, "set", "an install setting, key=value (repeat for more)")
+	var granted grants
+	fs.Var(&granted, "grant", grantUsage)
 	noWait := fs.Bool("no-wait", false, "print the operation's id and return at once")
 	ops, err := parse(fs, "app install", args, []string{"<id>"}, nil)
 	if err != nil {
@@ -161,9 +195,9 @@ func (c *cli) appInstall(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		return c.installPlan(ctx, ops[0], plan, set, *noWait)
+		return c.installPlan(ctx, ops[0], plan, set, granted, *noWait)
 	}
-	req := api.InstallRequest{App: ops[0], Catalog: *catalog, Version: *version}
+	req := api.InstallRequest{App: ops[0], Catalog: *catalog, Version: *version, Grants: granted}
 	if len(set) > 0 {
 		req.Settings = set
 	}
@@ -179,6 +213,8 @@ func installError(err error, id string) error {
 	switch {
 	case errors.Is(err, api.ErrNotFound):
 		return failf("%s: see 'hearth store' for the apps and versions on offer", err)
+	case errors.Is(err, api.ErrRefused) && strings.Contains(err.Error(), "--grant"):
+		return failf("%s", err) // says which permissions to grant
 	case errors.Is(err, api.ErrRefused):
 		return failf("%s: free some room or pick another app ('hearth store')", err)
 	}

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/hearthbox/hearth/agent/api"
 	"github.com/hearthbox/hearth/agent/compose"
+	"github.com/hearthbox/hearth/agent/manifest"
 )
 
 // refused is the failure of an import that cannot be installed: it exits
@@ -52,7 +54,22 @@ func (c *cli) printPlan(plan *compose.Plan) error {
 		s := m.Services[name]
 		fmt.Fprintf(c.stdout, "service %s: %s\n", name, s.Image.Ref)
 		for _, v := range s.Volumes {
+			if v.Kind == manifest.VolumeHost {
+				fmt.Fprintf(c.stdout, "  host path %s -> %s%s\n", v.Source, v.Target, readOnly(v.ReadOnly))
+				continue
+			}
 			fmt.Fprintf(c.stdout, "  volume %s -> %s\n", v.Source, v.Target)
+		}
+		for _, f := range s.Files {
+			fmt.Fprintf(c.stdout, "  file %s (%d bytes, read-only)\n", f.Target, len(f.Content))
+		}
+		for _, h := range []struct {
+			on   bool
+			what string
+		}{{s.Privileged, "privileged: root on the host"}, {s.HostNetwork, "on the host's network"}, {s.HostPID, "sees the host's processes"}} {
+			if h.on {
+				fmt.Fprintf(c.stdout, "  %s\n", h.what)
+			}
 		}
 		for _, p := range s.Ports {
 			fmt.Fprintf(c.stdout, "  port %d/%s: %s\n", p.Port, p.Protocol, p.Reason)
@@ -76,6 +93,8 @@ func (c *cli) appImport(ctx context.Context, args []string) error {
 	fs := c.flags("app import")
 	dry := fs.Bool("dry-run", false, "print the plan and install nothing")
 	id := fs.String("id", "", "the app's id (default: from the project)")
+	var granted grants
+	fs.Var(&granted, "grant", grantUsage)
 	noWait := fs.Bool("no-wait", false, "print the operation's id and return at once")
 	ops, err := parse(fs, "app import", args, []string{"<folder or compose file>"}, nil)
 	if err != nil {
@@ -94,19 +113,30 @@ func (c *cli) appImport(ctx context.Context, args []string) error {
 		}
 		return nil
 	}
-	return c.installPlan(ctx, ops[0], plan, nil, *noWait)
+	return c.installPlan(ctx, ops[0], plan, nil, granted, *noWait)
 }
 
-// installPlan installs an imported project.
-func (c *cli) installPlan(ctx context.Context, path string, plan *compose.Plan, set settings, noWait bool) error {
+// installPlan installs an imported project. The host permissions it asks
+// for must be granted (the agent checks again).
+func (c *cli) installPlan(ctx context.Context, path string, plan *compose.Plan, set settings, granted grants, noWait bool) error {
 	if plan.Refused != nil {
 		return &refused{failure{line: fmt.Sprintf("%s cannot be installed: %s: see 'hearth app import --dry-run %s'", path, plan.Refused, path)}}
+	}
+	var missing []string
+	for _, p := range manifest.HostPermissions() {
+		if plan.Manifest.Has(p) && !slices.Contains(granted, string(p)) {
+			missing = append(missing, string(p))
+		}
+	}
+	if len(missing) > 0 {
+		return failf("%s asks for %s, which reach beyond its sandbox into the host: see 'hearth app import --dry-run %s', then add --grant %s to install it",
+			path, strings.Join(missing, ", "), path, strings.Join(missing, ","))
 	}
 	raw, err := json.Marshal(plan.Manifest)
 	if err != nil {
 		return fmt.Errorf("encode the manifest: %w", err)
 	}
-	req := api.InstallRequest{App: plan.Manifest.ID, Manifest: raw}
+	req := api.InstallRequest{App: plan.Manifest.ID, Manifest: raw, Grants: granted}
 	if len(set) > 0 {
 		req.Settings = set
 	}
@@ -115,6 +145,14 @@ func (c *cli) installPlan(ctx context.Context, path string, plan *compose.Plan, 
 		return installError(err, plan.Manifest.ID)
 	}
 	return c.follow(ctx, op, noWait)
+}
+
+// readOnly marks a read-only mount in a plan.
+func readOnly(ro bool) string {
+	if ro {
+		return " (read-only)"
+	}
+	return ""
 }
 
 func sortedServices[V any](m map[string]V) []string {
