@@ -9,8 +9,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hearthbox/hearth/agent/accounts"
 	"github.com/hearthbox/hearth/agent/api"
 	"github.com/hearthbox/hearth/agent/catalog"
+	"github.com/hearthbox/hearth/agent/notify"
 	"github.com/hearthbox/hearth/agent/state"
 	"github.com/hearthbox/hearth/proxy"
 	rt "github.com/hearthbox/hearth/runtime"
@@ -44,6 +46,8 @@ type Config struct {
 	Admission Admission
 	// Proxy gives every app its names; nil runs without one.
 	Proxy Proxy
+	// Firewall opens the ports the apps were granted; nil runs without one.
+	Firewall Firewall
 	// BoxName is the box's name on the LAN ("hearth" is "hearth.local").
 	BoxName string
 	// Domain is the box's public domain, "" when it has none.
@@ -53,6 +57,24 @@ type Config struct {
 	FirstPort int
 	// Credentials logs in to private registries.
 	Credentials func(host string) (rt.Credentials, bool)
+	// Backup backs apps up (restic); nil turns backups off, and updates
+	// then take no snapshot first.
+	Backup Backuper
+	// Addons runs the addon servers apps ask for (addons_ops.go); nil
+	// refuses apps that ask for postgresql, mysql, redis or sendmail.
+	Addons Addons
+	// Reach runs dynamic DNS and reports reachability (reach.go); nil
+	// answers its API with ErrUnavailable.
+	Reach *Reach
+	// Notifier tells the owner of trouble (notify.go, NewNotifier); nil runs without notices.
+	Notifier *notify.Notifier
+	// BackupTick is how often the backup and update schedules are
+	// checked; default 1 minute.
+	BackupTick time.Duration
+	// Setup wires the first-boot wizard (setup.go); Accounts tunes the
+	// users' passwords, sessions and lockout (zero: the defaults).
+	Setup    SetupConfig
+	Accounts accounts.Options
 	// Fault, when set (tests only), is called at every step boundary of an
 	// operation with "<kind>/<step>/<before|after>"; a test makes it kill the
 	// process to prove that the next start recovers.
@@ -83,6 +105,11 @@ type Agent struct {
 	running    map[string]bool
 	lastRoutes []proxy.Route
 
+	// acct is the users and sessions; setupMu serialises the first-boot
+	// wizard's changes and setup code attempts.
+	acct    *accounts.Service
+	setupMu sync.Mutex
+
 	// ctx is the agent's lifetime, from New until Run returns; operations
 	// run under it, also those begun before Run started.
 	ctx    context.Context
@@ -112,6 +139,9 @@ func New(cfg Config) (*Agent, error) {
 	if cfg.Resync <= 0 {
 		cfg.Resync = 30 * time.Second
 	}
+	if cfg.BackupTick <= 0 {
+		cfg.BackupTick = time.Minute
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -134,6 +164,9 @@ func New(cfg Config) (*Agent, error) {
 	if err := a.loadCatalogs(); err != nil {
 		return nil, err
 	}
+	if err := a.initAccounts(); err != nil {
+		return nil, err
+	}
 	a.ctx, a.cancel = context.WithCancel(context.Background())
 	return a, nil
 }
@@ -150,11 +183,17 @@ func (a *Agent) Run(ctx context.Context) error {
 	defer a.cancel()
 	events := a.rt.Events(ctx)
 	watch := a.store.Watch()
+	if err := a.ensureAllAddons(ctx); err != nil {
+		a.log.Error("addons", "err", err)
+	}
 	if err := a.resumeOperations(ctx); err != nil {
 		a.log.Error("resume operations", "err", err)
 	}
+	a.startSetup(ctx)
 	ticker := time.NewTicker(a.cfg.Resync)
 	defer ticker.Stop()
+	schedule := time.NewTicker(a.cfg.BackupTick)
+	defer schedule.Stop()
 	first := true
 	for {
 		if err := a.reconcile(ctx); err != nil && ctx.Err() == nil {
@@ -174,8 +213,11 @@ func (a *Agent) Run(ctx context.Context) error {
 				events = nil
 			} else {
 				a.log.Debug("runtime event", "type", ev.Type, "container", ev.Container)
+				a.noticeEvent(ev)
 			}
 		case <-ticker.C:
+		case <-schedule.C:
+			a.runSchedules(ctx)
 		}
 	}
 }

@@ -74,7 +74,7 @@ func (a *Agent) desired(app state.App) (Desired, error) {
 	d := Desired{
 		App:     app.ID,
 		Running: app.Wanted == "running",
-		Network: rt.NetworkSpec{Name: app.ID, Egress: m.Has(manifest.PermInternet) || m.Has(manifest.PermLAN)},
+		Network: a.appNetwork(app.ID, m),
 	}
 	order, err := m.StartOrder()
 	if err != nil {
@@ -92,6 +92,10 @@ func (a *Agent) desired(app state.App) (Desired, error) {
 	domain := app.ID + ".hearth.local"
 	ctx := manifest.AppContext{Domain: domain, URL: "http://" + domain, DataDir: dataDir}
 	limits := m.MemoryLimits()
+	addonEnv, err := a.addonEnv(app.ID, m)
+	if err != nil {
+		return Desired{}, err
+	}
 	for _, name := range order {
 		svc := m.Services[name]
 		image := app.Images[name]
@@ -137,6 +141,7 @@ func (a *Agent) desired(app state.App) (Desired, error) {
 			}
 			spec.Env = append(spec.Env, k+"="+v)
 		}
+		spec.Env = withAddonEnv(spec.Env, addonEnv)
 		for _, v := range svc.Volumes {
 			if v.Kind == manifest.VolumeHost {
 				spec.HostMounts = append(spec.HostMounts, rt.HostMount{Source: v.Source, Target: v.Target, ReadOnly: v.ReadOnly})

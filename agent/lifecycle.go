@@ -38,6 +38,11 @@ type updateParams struct {
 	Images map[string]string `json:"images,omitempty"`
 	// Before is the app as it was before the switch, to put back on failure.
 	Before *state.App `json:"before,omitempty"`
+	// Snapshot is the pre-update backup of the app's data (see
+	// updateBackup), restored if the update fails; WasWanted is what the
+	// owner wanted before the backup stopped the app.
+	Snapshot  string `json:"snapshot,omitempty"`
+	WasWanted string `json:"wasWanted,omitempty"`
 }
 
 type uninstallParams struct {
@@ -48,13 +53,14 @@ func (a *Agent) installKind() kindDef {
 	return kindDef{
 		steps: []stepDef{
 			{"prepare", a.installPrepare},
+			{"addons", a.provisionAddons},
 			{"pull", a.pullImages},
 			{"start", func(ctx context.Context, r *opRun) error { return a.setWanted(r.op.App, "running") }},
 			{"verify", func(ctx context.Context, r *opRun) error { return a.waitHealthy(ctx, r, r.op.App) }},
 		},
 		undo: func(ctx context.Context, r *opRun, _ error) (string, error) {
 			// A failed install leaves nothing: not the app, not its data.
-			return opFailed, a.removeApp(ctx, r, false)
+			return opFailed, errors.Join(a.dropAddons(ctx, r.op.App), a.removeApp(ctx, r, false))
 		},
 	}
 }
@@ -200,6 +206,7 @@ func (a *Agent) updateKind() kindDef {
 	return kindDef{
 		steps: []stepDef{
 			{"pull", a.updatePull},
+			{"backup", a.updateBackup},
 			{"switch", a.updateSwitch},
 			{"verify", func(ctx context.Context, r *opRun) error { return a.waitHealthy(ctx, r, r.op.App) }},
 		},
@@ -250,6 +257,9 @@ func (a *Agent) updateSwitch(ctx context.Context, r *opRun) error {
 		return err
 	}
 	before := app
+	if p.WasWanted != "" {
+		before.Wanted = p.WasWanted // the backup stopped it
+	}
 	p.Before = &before
 	if err := r.saveParams(p); err != nil {
 		return err
@@ -272,9 +282,12 @@ func (a *Agent) revert(ctx context.Context, r *opRun, cause error) (string, erro
 		return opFailed, err
 	}
 	if p.Before == nil {
-		return opFailed, nil // nothing was switched
+		return opFailed, a.startAfterBackup(r.op.App, p.WasWanted) // nothing was switched
 	}
 	r.report(api.Progress{Step: "revert", Message: "putting back version " + p.Before.Version + ": " + cause.Error()})
+	if err := a.putBackData(ctx, r, p); err != nil {
+		return opFailed, err
+	}
 	if err := a.store.PutApp(*p.Before); err != nil {
 		return opFailed, err
 	}
@@ -282,6 +295,7 @@ func (a *Agent) revert(ctx context.Context, r *opRun, cause error) (string, erro
 	if err := a.waitHealthy(ctx, r, r.op.App); err != nil {
 		return opFailed, fmt.Errorf("the previous version %s is not healthy either: %w", p.Before.Version, err)
 	}
+	a.noticeRolledBack(r.op.App, p.Before.Version, cause)
 	return opRolledBack, nil
 }
 
@@ -340,6 +354,11 @@ func (a *Agent) uninstallKind() kindDef {
 			var p uninstallParams
 			if err := r.params(&p); err != nil {
 				return err
+			}
+			if !p.KeepData { // kept data keeps the addons' databases too
+				if err := a.dropAddons(ctx, r.op.App); err != nil {
+					return err
+				}
 			}
 			return a.removeApp(ctx, r, p.KeepData)
 		}},

@@ -64,6 +64,8 @@ func (a *Agent) kinds() map[string]kindDef {
 		OpUpdate:    a.updateKind(),
 		OpRollback:  a.rollbackKind(),
 		OpUninstall: a.uninstallKind(),
+		OpBackup:    a.backupKind(),
+		OpRestore:   a.restoreKind(),
 	}
 }
 

@@ -48,6 +48,9 @@ func (a *Agent) reconcile(ctx context.Context) error {
 	if err := a.applyRoutes(ctx, apps); err != nil {
 		errs = append(errs, err)
 	}
+	if err := a.syncAddons(ctx); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 

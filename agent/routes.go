@@ -103,8 +103,14 @@ func (a *Agent) routes(apps []state.App, observed []rt.ContainerInfo, now time.T
 	return out
 }
 
-// applyRoutes hands the proxy the routes, when they changed.
+// applyRoutes opens the apps' ports in the firewall and hands the proxy
+// the routes.
 func (a *Agent) applyRoutes(ctx context.Context, apps []state.App) error {
+	return errors.Join(a.applyFirewall(ctx, apps), a.applyProxy(ctx, apps))
+}
+
+// applyProxy hands the proxy the routes, when they changed.
+func (a *Agent) applyProxy(ctx context.Context, apps []state.App) error {
 	if a.cfg.Proxy == nil {
 		return nil
 	}

@@ -32,7 +32,7 @@ func (p *Proxy) Apply(ctx context.Context, routes []Route) error {
 		return nil // the agent re-applies on every pass; nothing to do
 	}
 
-	next := buildTable(routes, p.newReverseProxy)
+	next := buildTable(routes, p.setUpstream)
 	opened, err := p.openPorts(routes)
 	if err != nil {
 		return err
@@ -59,6 +59,9 @@ func (p *Proxy) Apply(ctx context.Context, routes []Route) error {
 	}
 	p.table.Store(next)
 	p.applied = cloneRoutes(routes)
+	// Requests still on the old table put their connections back into a
+	// closed pool, which closes them.
+	p.upstreams.retain(next.upstreamAddrs())
 	for port, l := range opened {
 		p.ports[port] = l
 		if p.state == stateRunning {

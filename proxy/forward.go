@@ -56,6 +56,13 @@ func newTransport(t Timeouts) *http.Transport {
 	}
 }
 
+// setUpstream gives a route's entry its ways to the upstream: the fast
+// path's connection pool (fast.go) and a reverse proxy for the rest.
+func (p *Proxy) setUpstream(e *entry, upstream *url.URL) {
+	e.up = p.upstreams.get(upstream.Host)
+	e.proxy = p.newReverseProxy(e, upstream)
+}
+
 // newReverseProxy forwards to one route's upstream.
 func (p *Proxy) newReverseProxy(e *entry, upstream *url.URL) *httputil.ReverseProxy {
 	target := &url.URL{Scheme: upstream.Scheme, Host: upstream.Host}
@@ -79,19 +86,8 @@ func (p *Proxy) newReverseProxy(e *entry, upstream *url.URL) *httputil.ReversePr
 // The proxy then sets X-Forwarded-For, -Host and -Proto itself.
 func scrubHeaders(h http.Header, sessionCookie string) {
 	for k := range h {
-		name := k
-		if strings.Contains(k, "_") {
-			// Gateways such as CGI read "X_Forwarded_For" as X-Forwarded-For.
-			name = textproto.CanonicalMIMEHeaderKey(strings.ReplaceAll(k, "_", "-"))
-		}
-		switch name {
-		case "Forwarded", "X-Real-Ip", "X-Client-Ip", "Client-Ip", "True-Client-Ip", "Cf-Connecting-Ip",
-			"X-Cluster-Client-Ip", "Front-End-Https", "X-Original-Url", "X-Rewrite-Url":
+		if scrubbedHeader(k) {
 			delete(h, k)
-		default:
-			if strings.HasPrefix(name, "X-Forwarded-") {
-				delete(h, k)
-			}
 		}
 	}
 	if sessionCookie != "" {
@@ -99,11 +95,48 @@ func scrubHeaders(h http.Header, sessionCookie string) {
 	}
 }
 
+// scrubbedHeader reports whether the request header k is one that the
+// client may not send (see scrubHeaders).
+func scrubbedHeader(k string) bool {
+	name := k
+	if strings.Contains(k, "_") {
+		// Gateways such as CGI read "X_Forwarded_For" as X-Forwarded-For.
+		name = textproto.CanonicalMIMEHeaderKey(strings.ReplaceAll(k, "_", "-"))
+	}
+	switch name {
+	case "Forwarded", "X-Real-Ip", "X-Client-Ip", "Client-Ip", "True-Client-Ip", "Cf-Connecting-Ip",
+		"X-Cluster-Client-Ip", "Front-End-Https", "X-Original-Url", "X-Rewrite-Url":
+		return true
+	}
+	return strings.HasPrefix(name, "X-Forwarded-")
+}
+
 // removeCookie drops the cookie name from every Cookie header of h.
 func removeCookie(h http.Header, name string) {
 	lines := h["Cookie"]
 	if len(lines) == 0 {
 		return
+	}
+	kept := withoutCookie(lines, name)
+	if len(kept) == 0 {
+		delete(h, "Cookie")
+		return
+	}
+	h["Cookie"] = kept
+}
+
+// withoutCookie returns the Cookie header lines without the cookie name
+// (lines itself when no line mentions it).
+func withoutCookie(lines []string, name string) []string {
+	mentioned := false
+	for _, line := range lines {
+		if strings.Contains(line, name) {
+			mentioned = true
+			break
+		}
+	}
+	if !mentioned {
+		return lines
 	}
 	var kept []string
 	for _, line := range lines {
@@ -123,11 +156,7 @@ func removeCookie(h http.Header, name string) {
 			kept = append(kept, strings.Join(parts, "; "))
 		}
 	}
-	if len(kept) == 0 {
-		delete(h, "Cookie")
-		return
-	}
-	h["Cookie"] = kept
+	return kept
 }
 
 // upstreamError answers when forwarding failed before the upstream's

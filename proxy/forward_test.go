@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,33 +30,41 @@ func TestForwardedHeadersAreSetByTheProxy(t *testing.T) {
 		"Cookie":            {"a=1; hearth_session=secret; b=2"},
 		"X-App":             {"kept"},
 	}
-	for _, http2 := range []bool{false, true} {
-		t.Run("http2="+strconv.FormatBool(http2), func(t *testing.T) {
-			resp, body := get(t, h.client(t, http2), "https://hello.hearth.local/p?q=1", spoofed)
-			if resp.StatusCode != http.StatusOK {
-				t.Fatalf("status: got %d, want 200", resp.StatusCode)
-			}
-			e := decodeEcho(t, body)
-			got := map[string][]string{}
-			for _, k := range []string{"X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Forwarded-Port", "Forwarded", "X-Real-Ip", "X_forwarded_for", "Cookie", "X-App"} {
-				if v, ok := e.Header[k]; ok {
-					got[k] = v
-				}
-			}
-			want := map[string][]string{
-				"X-Forwarded-For":   {"127.0.0.1"},
-				"X-Forwarded-Host":  {"hello.hearth.local"},
-				"X-Forwarded-Proto": {"https"},
-				"Cookie":            {"a=1; b=2"},
-				"X-App":             {"kept"},
-			}
-			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("headers at the backend (-want +got):\n%s", diff)
-			}
-			if e.Host != "hello.hearth.local" || e.Path != "/p?q=1" {
-				t.Errorf("host and path: got %q %q, want %q %q", e.Host, e.Path, "hello.hearth.local", "/p?q=1")
-			}
-		})
+	for _, fp := range forwardPaths {
+		for _, http2 := range []bool{false, true} {
+			t.Run(fp.name+"/http2="+strconv.FormatBool(http2), func(t *testing.T) {
+				resp, body := send(t, h.client(t, http2), fp.method, "https://hello.hearth.local/p?q=1", spoofed, fp.body)
+				forwardedHeaders(t, resp, body)
+			})
+		}
+	}
+}
+
+// forwardedHeaders checks what the echo backend saw of the spoofed headers.
+func forwardedHeaders(t *testing.T, resp *http.Response, body string) {
+	t.Helper()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status: got %d, want 200", resp.StatusCode)
+	}
+	e := decodeEcho(t, body)
+	got := map[string][]string{}
+	for _, k := range []string{"X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Forwarded-Port", "Forwarded", "X-Real-Ip", "X_forwarded_for", "Cookie", "X-App"} {
+		if v, ok := e.Header[k]; ok {
+			got[k] = v
+		}
+	}
+	want := map[string][]string{
+		"X-Forwarded-For":   {"127.0.0.1"},
+		"X-Forwarded-Host":  {"hello.hearth.local"},
+		"X-Forwarded-Proto": {"https"},
+		"Cookie":            {"a=1; b=2"},
+		"X-App":             {"kept"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("headers at the backend (-want +got):\n%s", diff)
+	}
+	if e.Host != "hello.hearth.local" || e.Path != "/p?q=1" {
+		t.Errorf("host and path: got %q %q, want %q %q", e.Host, e.Path, "hello.hearth.local", "/p?q=1")
 	}
 }
 
@@ -176,20 +185,50 @@ func TestFriendlyPages(t *testing.T) {
 func TestUpstreamTimeout(t *testing.T) {
 	h := startProxy(t, func(c *Config) { c.Timeouts.UpstreamResponseHeader = 200 * time.Millisecond })
 	release := make(chan struct{})
+	var mu sync.Mutex
+	slow := 0
 	b := newBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/quick" {
+			return
+		}
+		mu.Lock()
+		slow++
+		mu.Unlock()
 		select {
 		case <-release:
 		case <-r.Context().Done():
 		}
 	})
 	defer close(release)
-	h.apply(t, route("slow", "slow.hearth.local", b.url()))
-	resp, body := get(t, h.client(t, true), "https://slow.hearth.local/", nil)
-	if resp.StatusCode != http.StatusGatewayTimeout {
-		t.Errorf("status: got %d, want 504", resp.StatusCode)
-	}
-	if !strings.Contains(body, "took too long") {
-		t.Errorf("body: got %q, want the timeout page", body)
+	h.apply(t, route("slow", "slow.hearth.local", b.url()), route("refused", "refused.hearth.local", refusedUpstream(t)))
+	for _, fp := range forwardPaths {
+		t.Run(fp.name, func(t *testing.T) {
+			// A quick answer first, so that the slow request goes out on a
+			// kept-alive connection: a timeout there is not sent again.
+			c := h.client(t, true)
+			if resp, _ := send(t, c, fp.method, "https://slow.hearth.local/quick", nil, fp.body); resp.StatusCode != http.StatusOK {
+				t.Fatalf("quick request: got %d, want 200", resp.StatusCode)
+			}
+			mu.Lock()
+			slow = 0
+			mu.Unlock()
+			resp, body := send(t, c, fp.method, "https://slow.hearth.local/", nil, fp.body)
+			if resp.StatusCode != http.StatusGatewayTimeout {
+				t.Errorf("status: got %d, want 504", resp.StatusCode)
+			}
+			if !strings.Contains(body, "took too long") {
+				t.Errorf("body: got %q, want the timeout page", body)
+			}
+			mu.Lock()
+			if slow != 1 {
+				t.Errorf("slow requests at the upstream: got %d, want 1", slow)
+			}
+			mu.Unlock()
+			resp, body = send(t, h.client(t, true), fp.method, "https://refused.hearth.local/", nil, fp.body)
+			if resp.StatusCode != http.StatusBadGateway || !strings.Contains(body, "is not answering") {
+				t.Errorf("refused upstream: got %d %q, want 502 and the unreachable page", resp.StatusCode, body)
+			}
+		})
 	}
 }
 

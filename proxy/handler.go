@@ -12,8 +12,9 @@ import (
 const hstsValue = "max-age=31536000"
 
 // serveHTTP is port 80 behind the ACME challenge handler: hosts with a route
-// (or a live old name) are redirected to HTTPS, anything else gets the "no
-// app here" page. Nothing is forwarded from plain HTTP.
+// (or a live old name) are redirected to HTTPS, the box's own names get its
+// own pages (Config.Own), anything else gets the "no app here" page.
+// Nothing is forwarded from plain HTTP.
 func (p *Proxy) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &recorder{ResponseWriter: w}
@@ -26,6 +27,8 @@ func (p *Proxy) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	} else if o, ok := t.old[host]; ok && start.Before(o.until) {
 		id = o.to.route.ID
 		redirect(rec, p.httpsURL(o.to.route.Hosts[0], r), http.StatusPermanentRedirect)
+	} else if p.cfg.Own != nil && p.cfg.OwnHost(host) {
+		p.cfg.Own.ServeHTTP(rec, r)
 	} else {
 		p.renderPage(rec, notFoundPage())
 	}
@@ -44,7 +47,7 @@ func (p *Proxy) serveHTTPS(w http.ResponseWriter, r *http.Request) {
 		if e.route.HSTS && !isLocalName(host) {
 			rec.Header().Set("Strict-Transport-Security", hstsValue)
 		}
-		p.serveRoute(rec, r, e, "https://"+r.Host)
+		p.serveRoute(rec, r, e, false)
 	} else if o, ok := t.old[host]; ok && start.Before(o.until) {
 		id = o.to.route.ID
 		redirect(rec, p.httpsURL(o.to.route.Hosts[0], r), http.StatusPermanentRedirect)
@@ -63,22 +66,22 @@ func (p *Proxy) servePort(w http.ResponseWriter, r *http.Request) {
 	id := ""
 	if e := p.table.Load().ports[portOf(local)]; e != nil {
 		id = e.route.ID
-		p.serveRoute(rec, r, e, "https://"+net.JoinHostPort(e.route.PortHost, strconv.Itoa(e.route.Port)))
+		p.serveRoute(rec, r, e, true)
 	} else {
 		p.renderPage(rec, notFoundPage())
 	}
 	p.logAccess(r, id, rec, start)
 }
 
-// serveRoute applies a route's rules and forwards. origin is the scheme and
-// authority under which the client reached the route, for the login link.
-func (p *Proxy) serveRoute(w *recorder, r *http.Request, e *entry, origin string) {
+// serveRoute applies a route's rules and forwards. onPort says the client
+// came in on the route's own port (for the login link's origin).
+func (p *Proxy) serveRoute(w *recorder, r *http.Request, e *entry, onPort bool) {
 	if r.Method == http.MethodConnect {
 		p.renderPage(w, page{Status: http.StatusMethodNotAllowed, Heading: "Not allowed", Text: "This method is not forwarded to apps."})
 		return
 	}
 	if e.route.Protected && (p.cfg.Authorize == nil || !p.cfg.Authorize(r)) {
-		p.refuse(w, r, e, origin)
+		p.refuse(w, r, e, onPort)
 		return
 	}
 	if e.proxy == nil || e.route.State != StateRunning {
@@ -89,6 +92,10 @@ func (p *Proxy) serveRoute(w *recorder, r *http.Request, e *entry, origin string
 		p.renderPage(w, tooLargePage(e.route, e.limit))
 		return
 	}
+	if fastPathOK(r) {
+		p.forward(w, r, e)
+		return
+	}
 	// Counted as it streams; the error handler turns the overflow into 413.
 	r.Body = http.MaxBytesReader(w.ResponseWriter, r.Body, e.limit)
 	e.proxy.ServeHTTP(w, r)
@@ -96,9 +103,14 @@ func (p *Proxy) serveRoute(w *recorder, r *http.Request, e *entry, origin string
 
 // refuse answers a request without a Hearth session: a browser navigating is
 // sent to the login page, anything else gets 401.
-func (p *Proxy) refuse(w *recorder, r *http.Request, e *entry, origin string) {
+func (p *Proxy) refuse(w *recorder, r *http.Request, e *entry, onPort bool) {
 	login := ""
 	if p.loginURL != nil {
+		// The scheme and authority under which the client reached the route.
+		origin := "https://" + r.Host
+		if onPort {
+			origin = "https://" + net.JoinHostPort(e.route.PortHost, strconv.Itoa(e.route.Port))
+		}
 		u := *p.loginURL
 		q := u.Query()
 		q.Set("next", origin+r.URL.RequestURI())

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -136,7 +137,25 @@ func (h *harness) client(t *testing.T, http2 bool) *http.Client {
 // get does a GET with optional headers and returns the response and its body.
 func get(t *testing.T, c *http.Client, url string, header http.Header) (*http.Response, string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, url, nil)
+	return send(t, c, http.MethodGet, url, header, "")
+}
+
+// forwardPaths are the two ways a request is forwarded: a GET takes the
+// fast path, a POST with a body the general one (httputil.ReverseProxy).
+var forwardPaths = []struct{ name, method, body string }{
+	{"fast", http.MethodGet, ""},
+	{"general", http.MethodPost, "x=1"},
+}
+
+// send does a request with optional headers and body and returns the
+// response and its body.
+func send(t *testing.T, c *http.Client, method, url string, header http.Header, body string) (*http.Response, string) {
+	t.Helper()
+	var rb io.Reader
+	if body != "" {
+		rb = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, url, rb)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,14 +164,14 @@ func get(t *testing.T, c *http.Client, url string, header http.Header) (*http.Re
 	}
 	resp, err := c.Do(req)
 	if err != nil {
-		t.Fatalf("GET %s: %v", url, err)
+		t.Fatalf("%s %s: %v", method, url, err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
+	got, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatalf("read %s: %v", url, err)
 	}
-	return resp, string(body)
+	return resp, string(got)
 }
 
 // echoed is what the echo backend saw.

@@ -39,6 +39,12 @@ type Config struct {
 	// SessionCookie is the name of Hearth's session cookie. It is removed
 	// from every request before it is forwarded, so that no app sees it.
 	SessionCookie string
+	// Own serves the box's own pages (the web UI) on the HTTP port, for the
+	// host names OwnHost accepts that no route has: the first-boot wizard
+	// at http://<box>.local. nil = the "no app here" page, as for any
+	// other unknown name. Both or neither must be set.
+	Own     http.Handler
+	OwnHost func(host string) bool
 	// AccessLog receives one entry per request (nil = none). It is called
 	// from request goroutines and must be safe for concurrent use.
 	AccessLog func(AccessEntry)
@@ -97,6 +103,7 @@ type Proxy struct {
 	errLog    *log.Logger
 	pages     *template.Template
 	transport *http.Transport
+	upstreams upstreams // the fast path's connection pools
 	buffers   *bufferPool
 	loginURL  *url.URL // nil when Config.LoginURL is ""
 	table     atomic.Pointer[table]
@@ -152,6 +159,7 @@ func New(cfg Config) (*Proxy, error) {
 	}
 	p.errLog = slog.NewLogLogger(p.log.Handler(), slog.LevelDebug)
 	p.transport = newTransport(p.timeouts)
+	p.upstreams.dialTimeout = p.timeouts.UpstreamDial
 	p.table.Store(emptyTable())
 	if cfg.LoginURL != "" {
 		u, err := url.Parse(cfg.LoginURL)
@@ -159,6 +167,9 @@ func New(cfg Config) (*Proxy, error) {
 			return nil, fmt.Errorf("config.LoginURL: %q must be an absolute http(s) URL without fragment", cfg.LoginURL)
 		}
 		p.loginURL = u
+	}
+	if (cfg.Own == nil) != (cfg.OwnHost == nil) {
+		return nil, errors.New("config.Own and config.OwnHost: set both or neither")
 	}
 	if cfg.SessionCookie != "" && !validCookieName(cfg.SessionCookie) {
 		return nil, fmt.Errorf("config.SessionCookie: %q is not a cookie name", cfg.SessionCookie)

@@ -92,6 +92,7 @@ func (p *Proxy) shutdown() {
 	p.inflight.closeAndWait()
 	p.serving.Wait()
 	p.transport.CloseIdleConnections()
+	p.upstreams.retain(nil)
 }
 
 // inflight counts running handlers so that shutdown can wait for them.

@@ -21,6 +21,7 @@ type table struct {
 type entry struct {
 	route Route                  // a deep copy: never changed
 	proxy *httputil.ReverseProxy // nil when the route has no upstream
+	up    *upstream              // the fast path's pool; set with proxy
 	limit int64
 }
 
@@ -33,9 +34,9 @@ func emptyTable() *table {
 	return &table{hosts: map[string]*entry{}, old: map[string]oldHost{}, ports: map[int]*entry{}, ids: map[string]*entry{}}
 }
 
-// buildTable turns validated routes into a table; mk makes the reverse proxy
-// of a route with an upstream.
-func buildTable(routes []Route, mk func(*entry, *url.URL) *httputil.ReverseProxy) *table {
+// buildTable turns validated routes into a table; mk sets the reverse proxy
+// and the fast path's pool of a route with an upstream.
+func buildTable(routes []Route, mk func(*entry, *url.URL)) *table {
 	t := emptyTable()
 	for _, r := range routes {
 		r.Hosts = slices.Clone(r.Hosts)
@@ -47,7 +48,7 @@ func buildTable(routes []Route, mk func(*entry, *url.URL) *httputil.ReverseProxy
 		if r.Upstream != "" {
 			u, err := url.Parse(r.Upstream)
 			if err == nil { // validated before: never false
-				e.proxy = mk(e, u)
+				mk(e, u)
 			}
 		}
 		for _, h := range r.Hosts {
@@ -62,6 +63,17 @@ func buildTable(routes []Route, mk func(*entry, *url.URL) *httputil.ReverseProxy
 		t.ids[r.ID] = e
 	}
 	return t
+}
+
+// upstreamAddrs is the set of upstream addresses the table forwards to.
+func (t *table) upstreamAddrs() map[string]bool {
+	addrs := map[string]bool{}
+	for _, e := range t.ids {
+		if e.up != nil {
+			addrs[e.up.addr] = true
+		}
+	}
+	return addrs
 }
 
 // certNames is every name the table needs a certificate for, sorted: route

@@ -214,7 +214,7 @@ func (c *Client) EnsureNetwork(ctx context.Context, s NetworkSpec) (netip.Prefix
 	if !networkPattern.MatchString(s.Name) {
 		return netip.Prefix{}, fieldErr("network.name", "%q must be 1-32 characters of a-z, 0-9 and '-'", s.Name)
 	}
-	n, err := c.net.Ensure(ctx, network.Spec{Name: s.Name, Egress: s.Egress})
+	n, err := c.net.Ensure(ctx, network.Spec{Name: s.Name, Egress: s.Egress, HostPorts: s.HostPorts})
 	if err != nil {
 		return netip.Prefix{}, fmt.Errorf("ensure network %s: %w", s.Name, err)
 	}

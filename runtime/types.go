@@ -231,4 +231,7 @@ type NetworkSpec struct {
 	// Egress allows connections to addresses outside the box's container
 	// networks (the internet, the LAN).
 	Egress bool `json:"egress"`
+	// HostPorts are the TCP ports of the network's gateway (host services:
+	// the app's addons) that its containers may reach.
+	HostPorts []uint16 `json:"hostPorts,omitempty"`
 }

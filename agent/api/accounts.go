@@ -176,3 +176,25 @@ type SetupService interface {
 	// answers (apps and their data stay), and makes a new setup code.
 	FactoryReset(ctx context.Context) error
 }
+
+type sessionKey struct{}
+
+// WithSession records, in a request's context, the public id of the session
+// that asks (the web UI sets it): ChangePassword keeps that session and
+// ends the user's others.
+func WithSession(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, sessionKey{}, id)
+}
+
+// SessionFrom returns the session id WithSession recorded, or "".
+func SessionFrom(ctx context.Context) string {
+	id, _ := ctx.Value(sessionKey{}).(string)
+	return id
+}
+
+// SetupCodeService shows the current setup code to root over the local
+// socket (`hearth setup code`), for a box whose console no one can see. The
+// web UI never offers it. It answers ErrGone once the box is claimed.
+type SetupCodeService interface {
+	SetupCode(ctx context.Context) (string, error)
+}

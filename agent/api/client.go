@@ -96,6 +96,9 @@ func answerError(resp *http.Response) error {
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	var er ErrorResponse
 	if err := json.Unmarshal(b, &er); err == nil && er.Code != "" {
+		if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && er.Code == CodeTooMany {
+			return &RetryError{After: time.Duration(secs) * time.Second}
+		}
 		return &Error{Status: resp.StatusCode, Code: er.Code, Message: er.Error}
 	}
 	msg := strings.TrimSpace(string(b))

@@ -40,6 +40,9 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if status == http.StatusInternalServerError {
 		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
+	if re := (*RetryError)(nil); errors.As(err, &re) {
+		w.Header().Set("Retry-After", retryAfter(re))
+	}
 	s.reply(w, status, ErrorResponse{Error: err.Error(), Code: code})
 }
 

@@ -103,6 +103,10 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /v1/operations/{id}", s.operation)
 	mux.HandleFunc("GET /v1/operations/{id}/events", s.operationEvents)
 	mux.HandleFunc("GET /v1/activity", s.activity)
+	s.backupRoutes(mux)
+	s.reachRoutes(mux)
+	s.notifyRoutes(mux)
+	s.accountRoutes(mux)
 	mux.HandleFunc("/", s.noRoute)
 	return mux
 }

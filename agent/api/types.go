@@ -38,6 +38,12 @@ func ActorFrom(ctx context.Context) string {
 
 // Service is what the API serves. The agent implements it; so may a test.
 type Service interface {
+	BackupService
+	ReachService
+	NotifyService
+	AccountService
+	SetupService
+	SetupCodeService
 	Status(ctx context.Context) (Status, error)
 
 	Catalogs(ctx context.Context) ([]Catalog, error)

@@ -47,8 +47,9 @@ func (m *Manifest) validateBackup(l *errList) {
 	}
 	if len(b.Dump) == 0 || b.Dump[0] == "" {
 		l.add("backup.dump", "must name a program")
+	} else {
+		m.validateArgs(l, "backup.dump", b.Dump)
 	}
-	m.validateArgs(l, "backup.dump", b.Dump)
 	switch svc := b.DumpService(m); {
 	case svc == "":
 		l.add("backup.service", "is required when the app has more than one service")

@@ -18,7 +18,23 @@
 //	activity
 //	├── <seq, 8 bytes BE>   → Activity (the newest ActivityLimit entries)
 //	catalogs
-//	└── <catalog id>        → CatalogRecord
+//	├── <catalog id>        → CatalogRecord
+//	users
+//	├── <user name>         → User
+//	sessions
+//	├── <hex SHA-256 of the token> → Session
+//	setup
+//	├── wizard              → Setup
+//	reach
+//	├── ddns                → DDNS (the dynamic DNS settings)
+//	backups
+//	├── _box                → BoxBackup (the box's backup and update policy)
+//	└── <app id>            → AppBackup (an app's policy and last backup)
+//	addons
+//	└── <app id>            → AddonSecrets (the app's addon passwords)
+//
+// users, sessions, setup, reach, backups and addons came after schema 1 was released, without a
+// schema step: Open adds a bucket a file lacks (see addedBuckets).
 //
 // Invariants the store keeps: at most one open (running) operation per app,
 // and it is the app's newest; a finished operation never runs again; a record

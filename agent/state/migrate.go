@@ -84,6 +84,9 @@ func (s *Store) prepare() error {
 			return err
 		}
 	}
+	if err := addBuckets(s.db); err != nil {
+		return err
+	}
 	if err := s.db.View(verify); err != nil {
 		return err
 	}

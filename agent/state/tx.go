@@ -22,7 +22,7 @@ var (
 
 // buckets lists every bucket of the current schema.
 func buckets() [][]byte {
-	return [][]byte{bucketMeta, bucketApps, bucketOps, bucketOpsByApp, bucketActivity, bucketCatalogs}
+	return append([][]byte{bucketMeta, bucketApps, bucketOps, bucketOpsByApp, bucketActivity, bucketCatalogs}, addedBuckets()...)
 }
 
 // Tx is one transaction of the store, handed to the function given to

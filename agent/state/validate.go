@@ -153,7 +153,7 @@ func validateOp(op Operation) error {
 	errs := []error{
 		checkOpID("id", op.ID),
 		checkSlug("app", op.App),
-		oneOf("kind", op.Kind, KindInstall, KindStart, KindStop, KindRestart, KindUpdate, KindRollback, KindUninstall),
+		oneOf("kind", op.Kind, KindInstall, KindStart, KindStop, KindRestart, KindUpdate, KindRollback, KindUninstall, KindBackup, KindRestore),
 		checkJSON("params", op.Params, false, false),
 		oneOf("state", op.State, OpRunning, OpDone, OpFailed, OpRolledBack),
 		checkText("actor", op.Actor, 128, true),

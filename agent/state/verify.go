@@ -31,6 +31,10 @@ func verify(tx *bolt.Tx) error {
 		checkRecords(tx, bucketOps, add, func(op *Operation) string { return op.ID })
 		checkRecords(tx, bucketCatalogs, add, func(c *CatalogRecord) string { return c.ID })
 		checkRecords(tx, bucketActivity, add, func(a *Activity) string { return string(seqKey(a.Seq)) })
+		checkRecords(tx, bucketUsers, add, func(u *User) string { return u.Name })
+		checkRecords(tx, bucketSessions, add, func(s *Session) string { return s.Hash })
+		checkRecords(tx, bucketSetup, add, func(*Setup) string { return string(setupKey) })
+		checkBackupRecords(tx, add)
 		ops := tx.Bucket(bucketOps)
 		_ = tx.Bucket(bucketOpsByApp).ForEach(func(k, _ []byte) error {
 			app, id, _ := bytes.Cut(k, []byte("/"))

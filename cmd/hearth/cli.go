@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -57,7 +58,7 @@ type command struct {
 
 // commands lists every command, in the order help shows them.
 func commands() []command {
-	return []command{
+	return slices.Concat([]command{
 		{"status", "", "the box: version, platform, apps, readiness", (*cli).status},
 		{"activity", "[--since seq] [--limit n]", "who did what, when, and how it ended", (*cli).activity},
 		{"catalog ls", "", "the catalogs the box follows", (*cli).catalogList},
@@ -77,10 +78,11 @@ func commands() []command {
 		{"app move", "<id> <name>", "give an app another name (the old one redirects for 30 days)", (*cli).appMove},
 		{"app uninstall", "<id> [--keep-data] [--no-wait]", "remove an app, and its data unless --keep-data", (*cli).appUninstall},
 		{"app logs", "<id> [-f] [--tail n] [--service name]", "an app's output; -f follows it", (*cli).appLogs},
+	}, backupCommands(), ddnsCommands(), notifyCommands(), accountCommands(), []command{
 		{"catalog keygen", "--out keyfile", "maintainers: make a catalog signing key (offline)", (*cli).catalogKeygen},
 		{"catalog build", "<src-dir> --id id --title title --out payload [--expires 8760h] [--timestamp t] [--offline]", "maintainers: build a catalog payload from a source tree (offline with --offline)", (*cli).catalogBuild},
 		{"catalog sign", "<payload> --key keyfile [--key keyfile] --out envelope", "maintainers: sign a payload into an envelope (offline)", (*cli).catalogSign},
-	}
+	})
 }
 
 // dispatch finds the command args name and runs it.

@@ -52,6 +52,20 @@ type config struct {
 	acmeEmail                     string
 	acmeStaging                   bool
 	logLevel                      slog.Level
+	// consoleFile shows the setup code on the console (getty's issue
+	// file); resetMarker on the boot partition asks for a factory reset.
+	consoleFile, resetMarker string
+	// ui is the web UI's own address ("" = only on the proxy's port 80,
+	// for the box's own names).
+	ui string
+	// mdns runs the LAN responder on mdnsInterfaces (all LAN ones when
+	// empty); ipEcho and stun override the public address sources.
+	mdns                         bool
+	mdnsInterfaces, ipEcho, stun string
+	// firewall keeps the nftables table; upnp maps 80 and 443 on the
+	// router; adminPorts are LAN-only under the firewall.
+	firewall, upnp bool
+	adminPorts     string
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -76,6 +90,16 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.domain, "domain", "", "the box's public domain: apps answer at <app>.<domain> with Let's Encrypt certificates")
 	fs.StringVar(&c.acmeEmail, "acme-email", "", "the email Let's Encrypt may write to about certificates")
 	fs.BoolVar(&c.acmeStaging, "acme-staging", false, "use Let's Encrypt's staging endpoint (trials)")
+	fs.StringVar(&c.ui, "ui", "", "the web UI's own address (default none: the UI is on the proxy's HTTP port at <name>.local; 127.0.0.1:8080 with --dev)")
+	fs.BoolVar(&c.mdns, "mdns", true, "answer <name>.local and the apps' names on the LAN (off with --dev unless given)")
+	fs.StringVar(&c.mdnsInterfaces, "mdns-interfaces", "", "comma-separated LAN interfaces for mDNS (default: every LAN interface)")
+	fs.StringVar(&c.ipEcho, "ip-echo", "", "comma-separated HTTPS services that answer with the caller's address (default: a built-in list)")
+	fs.StringVar(&c.stun, "stun", "", "comma-separated STUN servers, host:port (default: a built-in list)")
+	fs.BoolVar(&c.firewall, "firewall", false, "keep the host firewall (nftables table inet hearth); the image turns it on")
+	fs.StringVar(&c.adminPorts, "admin-ports", "22", "comma-separated TCP ports the firewall opens to the LAN only (SSH; the --ui port is added)")
+	fs.BoolVar(&c.upnp, "upnp", false, "ask the router (UPnP IGD, NAT-PMP, PCP) to forward the proxy's ports 80 and 443 to the box")
+	fs.StringVar(&c.consoleFile, "console-file", "", "the getty issue file that shows the setup code (default "+boxConsoleFile+", or <state>/console/hearth.issue with --dev)")
+	fs.StringVar(&c.resetMarker, "reset-marker", "", "a file whose presence at start asks for a factory reset (default "+boxResetMarker+", or <state>/hearth-reset with --dev)")
 	debug := fs.Bool("debug", false, "log debug messages")
 	var err error
 	if err = fs.Parse(args); err != nil {
@@ -83,6 +107,11 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	mdnsSet := false
+	fs.Visit(func(f *flag.Flag) { mdnsSet = mdnsSet || f.Name == "mdns" })
+	if c.dev && !mdnsSet {
+		c.mdns = false // a development box does not claim a name on the LAN unless asked
 	}
 	if c.netPool, err = netip.ParsePrefix(*pool); err != nil {
 		return c, fmt.Errorf("--net-pool: %w", err)
@@ -110,7 +139,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	for _, d := range []struct {
 		v        *string
 		dev, box string
-	}{{&c.httpAddr, "127.0.0.1:8880", ":80"}, {&c.httpsAddr, "127.0.0.1:8443", ":443"}, {&c.portBind, "127.0.0.1", ""}} {
+	}{{&c.httpAddr, "127.0.0.1:8880", ":80"}, {&c.httpsAddr, "127.0.0.1:8443", ":443"}, {&c.portBind, "127.0.0.1", ""}, {&c.ui, "127.0.0.1:8080", ""}} {
 		if *d.v == "" {
 			*d.v = d.box
 			if c.dev {
@@ -118,6 +147,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 			}
 		}
 	}
+	firstbootDefaults(&c)
 	if (c.devCatalog != "" || c.devCatalogKey != "") && !c.dev {
 		return c, errors.New("--dev-catalog is for development only: add --dev")
 	}

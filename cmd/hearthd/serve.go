@@ -18,7 +18,9 @@ import (
 	"github.com/hearthbox/hearth/agent"
 	"github.com/hearthbox/hearth/agent/api"
 	"github.com/hearthbox/hearth/agent/catalog"
+	"github.com/hearthbox/hearth/agent/notify"
 	"github.com/hearthbox/hearth/agent/state"
+	"github.com/hearthbox/hearth/ddns/discover"
 	"github.com/hearthbox/hearth/internal/accesslog"
 	"github.com/hearthbox/hearth/internal/ctrd"
 	"github.com/hearthbox/hearth/proxy"
@@ -89,8 +91,51 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	defer certMgr.Close()
 	access := accesslog.New(filepath.Join(cfg.stateDir, "logs", "access"), 10<<20, 3, log)
 	defer access.Close()
+	uiHandler := &lateHandler{} // the web UI, made once the agent is
 	px, err := proxy.New(proxy.Config{HTTPAddr: cfg.httpAddr, HTTPSAddr: cfg.httpsAddr, PortBind: cfg.portBind, Certs: certMgr,
-		AccessLog: access.Write, Logger: log})
+		Own: uiHandler, OwnHost: ownHost(uiHosts(cfg.boxName)), AccessLog: access.Write, Logger: log})
+	if err != nil {
+		return err
+	}
+	backups, err := newBackups(cfg.stateDir, cfg.boxName, log)
+	if err != nil {
+		return err
+	}
+	mapper, err := newPortMapper(cfg, log)
+	if err != nil {
+		return err
+	}
+	var router discover.Router
+	if mapper != nil {
+		router = mapper
+	}
+	reach, responder, err := newReach(cfg, store, router, log)
+	if err != nil {
+		return err
+	}
+	var agentProxy agent.Proxy = px
+	if responder != nil {
+		agentProxy = agent.WithMDNS(px, responder, cfg.boxName)
+	}
+	fw, err := newFirewall(cfg, log)
+	if err != nil {
+		return err
+	}
+	setup, err := newSetup(cfg, log)
+	if err != nil {
+		return err
+	}
+	addonServers, err := newAddons(cfg.stateDir, store, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := addonServers.Close(context.WithoutCancel(ctx)); err != nil {
+			log.Warn("stop addon servers", "err", err)
+		}
+	}()
+	notifier, err := agent.NewNotifier(store, notify.Config{DataRoot: cfg.stateDir, BoxName: cfg.boxName, Logger: log,
+		Checks: []notify.Check{agent.CertificateCheck(store, cfg.domain, certMgr, time.Now)}})
 	if err != nil {
 		return err
 	}
@@ -103,13 +148,31 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		DataRoot:      filepath.Join(cfg.stateDir, "apps"),
 		Version:       version,
 		HealthTimeout: cfg.healthTimeout,
-		Proxy:         px,
+		Proxy:         agentProxy,
+		Firewall:      fw,
+		Reach:         reach,
 		BoxName:       cfg.boxName,
 		Domain:        cfg.domain,
 		FirstPort:     cfg.appPortBase,
+		Backup:        backups,
+		Setup:         setup,
+		Notifier:      notifier,
+		Addons:        addonServers,
 		Fault:         faultInjector(log),
 		Logger:        log,
 	})
+	if err != nil {
+		return err
+	}
+	if err := resetIfMarked(ctx, cfg, ag, log); err != nil {
+		return err
+	}
+	ui, err := newUI(cfg, ag, certMgr.LocalCA(), log)
+	if err != nil {
+		return err
+	}
+	uiHandler.set(ui)
+	uiLn, err := uiListener(cfg.ui)
 	if err != nil {
 		return err
 	}
@@ -121,12 +184,24 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return ag.Run(ctx) })
+	g.Go(func() error { return notifier.Run(ctx) })
 	g.Go(func() error { return srv.Serve(ctx, ln) })
 	g.Go(func() error { return px.Run(ctx) })
+	g.Go(func() error { return serveUI(ctx, uiLn, ui, log) })
+	if mapper != nil {
+		g.Go(func() error { return mapper.Run(ctx) })
+	}
+	g.Go(func() error { return reach.Run(ctx) })
+	if responder != nil {
+		g.Go(func() error { return runMDNS(ctx, responder, log) })
+	}
 	g.Go(func() error { return notifySystemd(ctx, ag.Ready(), log) })
 	g.Go(func() error {
 		select {
 		case <-ag.Ready():
+			if uiLn != nil {
+				fmt.Fprintf(os.Stdout, "HEARTH_UI=http://%s\n", uiLn.Addr())
+			}
 			fmt.Fprintf(os.Stdout, "HEARTH_SOCKET=%s\n", cfg.socket)
 			hAddr, sAddr := px.Addrs()
 			log.Info("hearthd ready", "state", cfg.stateDir, "socket", cfg.socket, "proxy_http", hAddr, "proxy_https", sAddr)

@@ -4,11 +4,9 @@
 package accesslog
 
 import (
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"path/filepath"
-	"regexp"
 	"sync"
 
 	"github.com/hearthbox/hearth/proxy"
@@ -17,8 +15,6 @@ import (
 
 // unmatched names the file of requests no route matched.
 const unmatched = "_unmatched"
-
-var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 
 // Sink writes access entries. It is safe for concurrent use.
 type Sink struct {
@@ -30,6 +26,8 @@ type Sink struct {
 	// mu guards files.
 	mu    sync.Mutex
 	files map[string]*logfile.Writer
+	// bufs recycles line buffers (*[]byte).
+	bufs sync.Pool
 }
 
 // New returns a sink writing under dir, each file capped at maxBytes and
@@ -38,7 +36,8 @@ func New(dir string, maxBytes int64, maxFiles int, log *slog.Logger) *Sink {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Sink{dir: dir, maxBytes: maxBytes, maxFiles: maxFiles, log: log.With("component", "accesslog"), files: map[string]*logfile.Writer{}}
+	return &Sink{dir: dir, maxBytes: maxBytes, maxFiles: maxFiles, log: log.With("component", "accesslog"), files: map[string]*logfile.Writer{},
+		bufs: sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}}
 }
 
 // line is what one access log line holds (JSON).
@@ -53,24 +52,49 @@ type line struct {
 }
 
 // Write records one entry; a failure is logged, never returned to the
-// request that made it.
+// request that made it. It is called once per request: the line is
+// encoded into a pooled buffer (the same bytes json.Marshal of a line
+// gives, without its reflection and allocations).
 func (s *Sink) Write(e proxy.AccessEntry) {
 	id := e.RouteID
-	if !idPattern.MatchString(id) {
+	if !validID(id) {
 		id = unmatched
 	}
-	b, err := json.Marshal(line{Method: e.Method, Host: e.Host, Path: e.Path, Status: e.Status, Bytes: e.Bytes,
+	bp := s.bufs.Get().(*[]byte)
+	b := appendLine((*bp)[:0], line{Method: e.Method, Host: e.Host, Path: e.Path, Status: e.Status, Bytes: e.Bytes,
 		DurationMS: float64(e.Duration.Microseconds()) / 1000, Remote: e.RemoteAddr})
-	if err != nil {
-		return
-	}
 	w, err := s.writer(id)
 	if err == nil {
 		err = w.WriteLine(e.Time, "stdout", b, false)
 	}
+	if cap(b) <= maxPooledLine {
+		*bp = b
+		s.bufs.Put(bp)
+	}
 	if err != nil {
 		s.log.Warn("access log", "route", id, "err", err)
 	}
+}
+
+// maxPooledLine bounds the buffers kept for reuse.
+const maxPooledLine = 16 << 10
+
+// validID reports whether id is an app id that can name a file:
+// [a-z0-9][a-z0-9-]{0,62}.
+func validID(id string) bool {
+	if len(id) == 0 || len(id) > 63 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+		case c == '-' && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func (s *Sink) writer(id string) (*logfile.Writer, error) {

@@ -8,6 +8,9 @@
 //	bench [flags] proxy     requests per second and p50/p99 latency through
 //	                        Hearth's proxy, Caddy and nginx in front of one
 //	                        backend, under wrk: .bench/proxy.json
+//	bench [flags] backup    a first and an incremental backup of 1 GiB of
+//	                        mixed files through Hearth and through restic's
+//	                        own command line: .bench/backup.json
 //
 // Each starts everything it needs (a private containerd, an in-process
 // registry with the sample images, a private dockerd, hearthd) and stops and
@@ -50,7 +53,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: bench [flags] runtime|agent|proxy")
+		fmt.Fprintln(stderr, "usage: bench [flags] runtime|agent|proxy|backup")
 		fs.PrintDefaults()
 	}
 	cfg := Config{Stdout: stdout, Progress: stderr}
@@ -77,12 +80,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&acfg.Idle, "idle", 10*time.Second, "agent: how long hearthd idles with 50 healthy apps before its memory is read")
 	fs.IntVar(&acfg.Readings, "readings", 5, "agent: memory readings after the idle time, 500 ms apart")
 	fs.DurationVar(&acfg.StartTimeout, "agent-timeout", 3*time.Minute, "agent: limit of one hearthd start, until every app is healthy")
+	bcfg := BackupConfig{Stdout: stdout, Progress: stderr}
+	fs.StringVar(&bcfg.Restic, "restic", "restic", "backup: the restic binary")
+	fs.Int64Var(&bcfg.Bytes, "backup-bytes", 1<<30, "backup: size of the tree backed up")
+	fs.IntVar(&bcfg.Runs, "backup-runs", 5, "backup: measured runs, each into fresh repositories")
 	verbose := fs.Bool("v", false, "log what the benchmark and the runtime do on stderr")
 	strict := fs.Bool("strict", false, "exit with status 3 when a target is missed")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if fs.NArg() != 1 || (fs.Arg(0) != "runtime" && fs.Arg(0) != "agent" && fs.Arg(0) != "proxy") {
+	if fs.NArg() != 1 || (fs.Arg(0) != "runtime" && fs.Arg(0) != "agent" && fs.Arg(0) != "proxy" && fs.Arg(0) != "backup") {
 		fs.Usage()
 		return 2
 	}
@@ -105,6 +112,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	measure := func(ctx context.Context) error { return runBench(ctx, cfg) }
 	if fs.Arg(0) == "agent" {
 		measure = func(ctx context.Context) error { return runAgentBench(ctx, acfg) }
+	}
+	if fs.Arg(0) == "backup" {
+		bcfg.OutDir, bcfg.Logger = cfg.OutDir, cfg.Logger
+		measure = func(ctx context.Context) error { return runBackupBench(ctx, bcfg) }
 	}
 	if fs.Arg(0) == "proxy" {
 		measure = func(ctx context.Context) error { return runProxyBench(ctx, *pcfg) }

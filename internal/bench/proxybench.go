@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -23,8 +24,12 @@ type ProxyConfig struct {
 	// Self is this program (started again as the backend).
 	Self string
 	// Wrk, Caddy and Nginx are the binaries (Debian's wrk and nginx, Caddy
-	// go-installed at the pinned version).
-	Wrk, Caddy, Nginx string
+	// go-installed at the pinned version); OpenSSL is Debian's openssl, which
+	// checks what TLS each proxy negotiates.
+	Wrk, Caddy, Nginx, OpenSSL string
+	// Workers is how many cores each proxy may use at once: nginx's
+	// worker_processes, Caddy's and Hearth's GOMAXPROCS.
+	Workers int
 	// Rounds are measured rounds (each runs every proxy once, the order
 	// rotated each round), at least 3. Each proxy first gets Warmup of load
 	// that is not measured.
@@ -53,6 +58,8 @@ func proxyFlags(fs *flag.FlagSet) *ProxyConfig {
 	fs.StringVar(&c.Wrk, "wrk", "wrk", "proxy: the load generator (Debian's wrk)")
 	fs.StringVar(&c.Caddy, "caddy", "caddy", "proxy: Caddy (make bench go-installs the pinned version into bin/tools)")
 	fs.StringVar(&c.Nginx, "nginx", "nginx", "proxy: nginx (Debian's)")
+	fs.StringVar(&c.OpenSSL, "openssl", "openssl", "proxy: openssl (Debian's), to check the TLS each proxy negotiates")
+	fs.IntVar(&c.Workers, "proxy-workers", runtime.NumCPU(), "proxy: nginx worker_processes and the Go proxies' GOMAXPROCS")
 	fs.IntVar(&c.Rounds, "proxy-rounds", 5, "proxy: measured rounds, each proxy once per round (at least 3)")
 	fs.IntVar(&c.Load.Threads, "proxy-threads", 2, "proxy: wrk threads (-t)")
 	fs.IntVar(&c.Load.Conns, "proxy-conns", 64, "proxy: wrk connections (-c)")
@@ -87,10 +94,13 @@ func (c ProxyConfig) withDefaults() (ProxyConfig, error) {
 	if c.Warmup < 0 || c.Warmup%time.Second != 0 {
 		return c, fmt.Errorf("proxy config: proxy-warmup %s: must be whole seconds, 0 or more", c.Warmup)
 	}
+	if c.Workers < 1 || c.Workers > 1024 {
+		return c, fmt.Errorf("proxy config: proxy-workers %d: must be 1..1024", c.Workers)
+	}
 	if c.Settle < 0 {
 		return c, fmt.Errorf("proxy config: proxy-settle %s: must not be negative", c.Settle)
 	}
-	for _, b := range []struct{ flag, path string }{{"wrk", c.Wrk}, {"caddy", c.Caddy}, {"nginx", c.Nginx}} {
+	for _, b := range []struct{ flag, path string }{{"wrk", c.Wrk}, {"caddy", c.Caddy}, {"nginx", c.Nginx}, {"openssl", c.OpenSSL}} {
 		if b.path == "" {
 			return c, fmt.Errorf("proxy config: %s: must be set", b.flag)
 		}
@@ -117,6 +127,7 @@ func (c *ProxyConfig) lookBinaries() error {
 		{&c.Wrk, "Debian's wrk: apt-get install wrk (make deps-bench does)"},
 		{&c.Nginx, "Debian's nginx: apt-get install nginx (make deps-bench does)"},
 		{&c.Caddy, "Caddy: make bench go-installs the pinned version into bin/tools and passes -caddy"},
+		{&c.OpenSSL, "Debian's openssl: apt-get install openssl"},
 	} {
 		p, err := exec.LookPath(*b.path)
 		if err != nil {
@@ -182,6 +193,9 @@ func (b *proxyBench) run(ctx context.Context) error {
 		Backend:     "Go net/http server on 127.0.0.1 in its own process, a fixed answer",
 		BodyBytes:   backendBodyBytes,
 		AccessLog:   b.cfg.AccessLog,
+		Parallelism: fmt.Sprintf("%d: nginx worker_processes %d, Caddy GOMAXPROCS=%d, Hearth GOMAXPROCS=%d",
+			b.cfg.Workers, b.cfg.Workers, b.cfg.Workers, runtime.GOMAXPROCS(0)),
+		CPUPinning: fmt.Sprintf("none: wrk, the backend and each proxy share all %d cores alike", m.Cores),
 	}
 
 	if b.cfg.Warmup > 0 {
@@ -213,7 +227,7 @@ func (b *proxyBench) run(ctx context.Context) error {
 	}
 	for name, p := range b.proxies {
 		run := res.Runs[name]
-		run.Version, run.Setup = p.Version, p.Setup
+		run.Version, run.Setup, run.TLS = p.Version, p.Setup, p.TLS
 		res.Runs[name] = run
 	}
 	if b.cfg.CPUProfile != "" {
@@ -259,6 +273,10 @@ func (b *proxyBench) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Hearth's proxy runs in this process: it gets as many cores as the
+	// others.
+	prevProcs := runtime.GOMAXPROCS(b.cfg.Workers)
+	b.onExit(func(context.Context) error { runtime.GOMAXPROCS(prevProcs); return nil })
 	thread := newPinnedThread()
 	b.onExit(func(context.Context) error { thread.close(); return nil })
 
@@ -275,7 +293,7 @@ func (b *proxyBench) start(ctx context.Context) error {
 	b.backendPID = backend.cmd.Process.Pid
 	b.log.Debug("backend started", "addr", backend.Addr)
 
-	env := peerEnv{thread: thread, pki: pki, backend: backend.Addr, dir: dir, accessLog: b.cfg.AccessLog}
+	env := peerEnv{thread: thread, pki: pki, backend: backend.Addr, dir: dir, accessLog: b.cfg.AccessLog, workers: b.cfg.Workers}
 	h, err := startHearth(ctx, env, b.cfg.Logger)
 	if err != nil {
 		return err
@@ -295,6 +313,12 @@ func (b *proxyBench) start(ctx context.Context) error {
 		b.onExit(rp.stop)
 		b.proxies[p.name] = rp
 		b.log.Debug("proxy started", "name", p.name, "url", rp.URL, "version", rp.Version)
+	}
+	for _, name := range proxyOrder() {
+		rp := b.proxies[name]
+		if rp.TLS, err = probeTLS(ctx, b.cfg.OpenSSL, rp.port); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
 	}
 	return nil
 }

@@ -20,6 +20,9 @@ type peerConf struct {
 	CertFile, KeyFile string
 	// AccessLog says whether to write an access log (to Dir/access.log).
 	AccessLog bool
+	// Workers is nginx's worker_processes (Caddy and Hearth get the same
+	// GOMAXPROCS).
+	Workers int
 	// Host and DialHost are the names served (render sets them to
 	// benchHost and benchDialHost).
 	Host, DialHost string
@@ -70,15 +73,18 @@ https://{{.Host}}:{{.Port}} {
 `
 
 // nginxConfText is nginx's configuration: Debian's defaults where they
-// matter (worker_processes auto, proxy buffering), keep-alive to the
-// upstream, the forwarded headers the other two set, and no cap on the
-// requests one keep-alive connection may carry (nginx closes a connection
-// after 1000 by default; Caddy and Hearth do not, and wrk would pay a new
-// TLS handshake for it).
+// matter (proxy buffering), as many workers as the Go proxies get
+// GOMAXPROCS, keep-alive to the upstream, the forwarded headers the other
+// two set, and no cap on the requests one keep-alive connection may carry
+// (nginx closes a connection after 1000 by default; Caddy and Hearth do not,
+// and wrk would pay a new TLS handshake for it). TLS 1.3 cipher suites in
+// Go's order, chosen by the server as Go does: left to OpenSSL's default
+// nginx takes wrk's first choice, AES-256-GCM, where Caddy and Hearth use
+// AES-128-GCM (the benchmark checks that all three negotiate the same).
 const nginxConfText = `# nginx in front of the proxy benchmark's backend (written by hearth-bench).
 daemon off;
 master_process on;
-worker_processes auto;
+worker_processes {{.Workers}};
 user nobody nogroup;
 pid {{.Dir}}/nginx.pid;
 error_log {{.Dir}}/error.log warn;
@@ -110,6 +116,8 @@ http {
 		ssl_certificate {{.CertFile}};
 		ssl_certificate_key {{.KeyFile}};
 		ssl_protocols TLSv1.2 TLSv1.3;
+		ssl_conf_command Ciphersuites TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256;
+		ssl_prefer_server_ciphers on;
 
 		location / {
 			proxy_pass http://backend;
@@ -147,6 +155,9 @@ func (c peerConf) validate() error {
 	}
 	if c.Port < 1 || c.Port > 65535 {
 		return fmt.Errorf("peer config: port %d: must be 1..65535", c.Port)
+	}
+	if c.Workers < 1 || c.Workers > 1024 {
+		return fmt.Errorf("peer config: workers %d: must be 1..1024", c.Workers)
 	}
 	return nil
 }

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,8 +10,8 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
-	"sync"
 
+	"github.com/hearthbox/hearth/internal/accesslog"
 	"github.com/hearthbox/hearth/proxy"
 )
 
@@ -29,7 +27,7 @@ type hearthProxy struct {
 	// done is closed when Run has returned, with its error in runErr.
 	done   chan struct{}
 	runErr error
-	alog   *jsonLines
+	alog   *accesslog.Sink
 }
 
 // startHearth starts Hearth's proxy, applies the benchmark's route and
@@ -39,7 +37,8 @@ func startHearth(ctx context.Context, env peerEnv, logger *slog.Logger) (*hearth
 	h.Name = proxyHearth
 	h.Version = hearthVersion()
 	h.Setup = "proxy.New + Run + Apply in the benchmark's process: one Route for " + benchHost +
-		" to the backend, Certs serving the test certificate, access log " + onOff(env.accessLog)
+		" to the backend, Certs serving the test certificate, access log " + onOff(env.accessLog) +
+		", GOMAXPROCS=" + strconv.Itoa(env.workers)
 	cfg := proxy.Config{
 		HTTPAddr:  "127.0.0.1:0",
 		HTTPSAddr: "127.0.0.1:0",
@@ -47,16 +46,14 @@ func startHearth(ctx context.Context, env peerEnv, logger *slog.Logger) (*hearth
 		Logger:    logger,
 	}
 	if env.accessLog {
+		// hearthd's own sink, as cmd/hearthd sets it up: one line written
+		// per request, as nginx and Caddy write theirs.
 		dir := filepath.Join(env.dir, proxyHearth)
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("hearth proxy: %w", err)
 		}
-		alog, err := newJSONLines(filepath.Join(dir, "access.log"))
-		if err != nil {
-			return nil, fmt.Errorf("hearth proxy: %w", err)
-		}
-		h.alog = alog
-		cfg.AccessLog = func(e proxy.AccessEntry) { alog.write(e) }
+		h.alog = accesslog.New(dir, 10<<20, 3, logger)
+		cfg.AccessLog = h.alog.Write
 	}
 	p, err := proxy.New(cfg)
 	if err != nil {
@@ -91,7 +88,7 @@ func startHearth(ctx context.Context, env peerEnv, logger *slog.Logger) (*hearth
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("hearth proxy: address %q: %w", httpsAddr, err), h.shutdown(context.WithoutCancel(ctx)))
 	}
-	h.URL = proxyURL(n)
+	h.URL, h.port = proxyURL(n), n
 	if err := waitProxying(ctx, env.pki.client(), h.URL, h.done); err != nil {
 		if errors.Is(err, errPeerExited) {
 			err = fmt.Errorf("its Run returned: %v", h.runErr)
@@ -122,7 +119,7 @@ func (h *hearthProxy) closeLog() error {
 	if h.alog == nil {
 		return nil
 	}
-	return h.alog.close()
+	return h.alog.Close()
 }
 
 // hearthVersion describes the Hearth build under test.
@@ -145,37 +142,4 @@ func onOff(on bool) string {
 		return "on"
 	}
 	return "off"
-}
-
-// jsonLines is an access log file of one JSON object per line, safe for
-// concurrent use (the proxy calls its sink from request goroutines).
-type jsonLines struct {
-	// mu guards w and enc.
-	mu  sync.Mutex
-	f   *os.File
-	w   *bufio.Writer
-	enc *json.Encoder
-}
-
-func newJSONLines(path string) (*jsonLines, error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
-	if err != nil {
-		return nil, err
-	}
-	w := bufio.NewWriterSize(f, 64<<10)
-	return &jsonLines{f: f, w: w, enc: json.NewEncoder(w)}, nil
-}
-
-// write appends v; an entry that cannot be written is dropped (a
-// benchmark's access log is not evidence of anything).
-func (j *jsonLines) write(v any) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	_ = j.enc.Encode(v)
-}
-
-func (j *jsonLines) close() error {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	return errors.Join(j.w.Flush(), j.f.Close())
 }

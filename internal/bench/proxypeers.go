@@ -35,8 +35,11 @@ func proxyOrder() []string { return []string{proxyHearth, proxyCaddy, proxyNginx
 type runningProxy struct {
 	Name string
 	URL  string
-	// Version is what the proxy says it is; Setup how it runs.
-	Version, Setup string
+	// Version is what the proxy says it is; Setup how it runs; TLS what
+	// openssl (as wrk) negotiates with it.
+	Version, Setup, TLS string
+	// port is where it listens on 127.0.0.1.
+	port int
 	// pids are the proxy's processes, whose CPU time and system calls are
 	// its cost.
 	pids func() ([]int, error)
@@ -51,6 +54,8 @@ type peerEnv struct {
 	// dir is the run's folder; each peer gets dir/<name>.
 	dir       string
 	accessLog bool
+	// workers is nginx's worker_processes and the Go proxies' GOMAXPROCS.
+	workers int
 }
 
 // startCaddy runs `caddy run` with a Caddyfile in its own folder, with its
@@ -72,7 +77,7 @@ func startCaddy(ctx context.Context, env peerEnv, bin string) (*runningProxy, er
 	if err != nil {
 		return nil, fmt.Errorf("caddy: %w", err)
 	}
-	conf, err := renderCaddyfile(peerConf{Dir: dir, Port: port, Backend: env.backend, CertFile: env.pki.CertFile, KeyFile: env.pki.KeyFile, AccessLog: env.accessLog})
+	conf, err := renderCaddyfile(peerConf{Dir: dir, Port: port, Backend: env.backend, CertFile: env.pki.CertFile, KeyFile: env.pki.KeyFile, AccessLog: env.accessLog, Workers: env.workers})
 	if err != nil {
 		return nil, fmt.Errorf("caddy: %w", err)
 	}
@@ -89,10 +94,10 @@ func startCaddy(ctx context.Context, env peerEnv, bin string) (*runningProxy, er
 	// Not CommandContext: Caddy outlives ctx; stop ends it.
 	cmd := exec.Command(bin, "run", "--config", confPath, "--adapter", "caddyfile")
 	cmd.Dir = dir
-	cmd.Env = withHome(os.Environ(), dir)
+	cmd.Env = append(withHome(os.Environ(), dir), "GOMAXPROCS="+strconv.Itoa(env.workers))
 	cmd.Stdout, cmd.Stderr = logf, logf
 	p, err := startPeer(ctx, env, proxyCaddy, cmd, logPath, port, version, false,
-		"caddy run: reverse_proxy with its default transport but keepalive_idle_conns_per_host 64 (default 32), tls with the test certificate, protocols h1 h2, admin and automatic HTTPS off")
+		"caddy run: reverse_proxy with its default transport but keepalive_idle_conns_per_host 64 (default 32), tls with the test certificate, protocols h1 h2, admin and automatic HTTPS off, GOMAXPROCS="+strconv.Itoa(env.workers))
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +154,7 @@ func moduleVersion(bin string) (string, error) {
 }
 
 // startNginx runs Debian's nginx with its own prefix and configuration
-// (master process, worker_processes auto, in the foreground).
+// (master process, env.workers worker processes, in the foreground).
 func startNginx(ctx context.Context, env peerEnv, bin string) (*runningProxy, error) {
 	dir := filepath.Join(env.dir, proxyNginx)
 	// The workers run as nobody and need to reach their temporary folders.
@@ -168,7 +173,7 @@ func startNginx(ctx context.Context, env peerEnv, bin string) (*runningProxy, er
 	if err != nil {
 		return nil, fmt.Errorf("nginx: %w", err)
 	}
-	conf, err := renderNginxConf(peerConf{Dir: dir, Port: port, Backend: env.backend, CertFile: env.pki.CertFile, KeyFile: env.pki.KeyFile, AccessLog: env.accessLog})
+	conf, err := renderNginxConf(peerConf{Dir: dir, Port: port, Backend: env.backend, CertFile: env.pki.CertFile, KeyFile: env.pki.KeyFile, AccessLog: env.accessLog, Workers: env.workers})
 	if err != nil {
 		return nil, fmt.Errorf("nginx: %w", err)
 	}
@@ -188,7 +193,7 @@ func startNginx(ctx context.Context, env peerEnv, bin string) (*runningProxy, er
 	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = logf, logf
 	return startPeer(ctx, env, proxyNginx, cmd, logPath, port, version, true,
-		"nginx -p DIR -c nginx.conf: master process, worker_processes auto, proxy_pass to an upstream with keepalive 64, keepalive_requests 1000000 (client and upstream), X-Forwarded-* set, default proxy buffering")
+		"nginx -p DIR -c nginx.conf: master process, worker_processes "+strconv.Itoa(env.workers)+", proxy_pass to an upstream with keepalive 64, keepalive_requests 1000000 (client and upstream), X-Forwarded-* set, default proxy buffering, TLS 1.3 suites in Go's order with server preference")
 }
 
 // startPeer starts cmd and waits until it proxies to the backend. workers
@@ -201,6 +206,7 @@ func startPeer(ctx context.Context, env peerEnv, name string, cmd *exec.Cmd, log
 	p := &runningProxy{
 		Name: name, Version: version, Setup: setup,
 		URL:  proxyURL(port),
+		port: port,
 		stop: d.stop,
 	}
 	pid := cmd.Process.Pid

@@ -152,8 +152,9 @@ func caddyForTest(t *testing.T) string {
 
 // TestPeersProxy starts each proxy in front of an in-process backend, as the
 // benchmark does, and checks that it proxies over TLS with the test
-// certificate (the start waits for a correct answer) and that a short wrk
-// run through it parses, with every answer a 200.
+// certificate (the start waits for a correct answer), that OpenSSL (wrk's
+// library) negotiates the same TLS with each, and that a short wrk run
+// through it parses, with every answer a 200.
 func TestPeersProxy(t *testing.T) {
 	wrk, wrkErr := exec.LookPath("wrk")
 	backend := httptest.NewUnstartedServer(backendHandler())
@@ -172,7 +173,7 @@ func TestPeersProxy(t *testing.T) {
 	}
 	thread := newPinnedThread()
 	t.Cleanup(thread.close)
-	env := peerEnv{thread: thread, pki: pki, backend: ln.Addr().String(), dir: dir}
+	env := peerEnv{thread: thread, pki: pki, backend: ln.Addr().String(), dir: dir, workers: 2}
 	ctx := context.Background()
 
 	tests := []struct {
@@ -208,6 +209,14 @@ func TestPeersProxy(t *testing.T) {
 			})
 			if !strings.HasPrefix(p.URL, "https://localhost:") || p.Version == "" {
 				t.Errorf("got URL %q and version %q, want https://localhost:port/ and a version", p.URL, p.Version)
+			}
+			openssl, err := exec.LookPath("openssl")
+			if err != nil {
+				testenv.Unavailable(t, "no openssl: apt-get install openssl")
+			}
+			const wantTLS = "TLSv1.3 TLS_AES_128_GCM_SHA256 X25519"
+			if got, err := probeTLS(ctx, openssl, p.port); err != nil || got != wantTLS {
+				t.Errorf("negotiated TLS: got %q, %v, want %q", got, err, wantTLS)
 			}
 			if wrkErr != nil {
 				testenv.Unavailable(t, "no wrk: apt-get install wrk")

@@ -32,7 +32,10 @@ type ProxyResults struct {
 type ProxyRun struct {
 	Version string
 	Setup   string
-	Rounds  []ProxyRound
+	// TLS is what the load generator's OpenSSL negotiates with the proxy
+	// (protocol, cipher suite, key exchange group).
+	TLS    string
+	Rounds []ProxyRound
 }
 
 // ProxyRound is one measurement of one proxy: what wrk saw, and what the
@@ -65,6 +68,10 @@ type ProxyLoad struct {
 	Backend     string  `json:"backend"`
 	BodyBytes   int     `json:"body_bytes"`
 	AccessLog   bool    `json:"access_log"`
+	// Parallelism is how many cores each proxy may use at once, and how
+	// each is told; CPUPinning how the processes are placed on cores.
+	Parallelism string `json:"parallelism"`
+	CPUPinning  string `json:"cpu_pinning"`
 }
 
 // ProxyMachine describes where the benchmark ran. The load averages show how
@@ -113,6 +120,7 @@ type ProxySummary struct {
 	WrkCPUPerRequestUS     float64      `json:"wrk_cpu_us_per_request"`
 	SocketErrors           int64        `json:"socket_errors"`
 	Setup                  string       `json:"setup"`
+	TLS                    string       `json:"tls"`
 	Rounds                 []ProxyRound `json:"rounds"`
 }
 
@@ -128,8 +136,9 @@ type ProxyTarget struct {
 
 // newProxyReport computes the report of res. Every proxy must have the
 // same number of rounds, at least one, with positive figures and no non-2xx
-// answers: a proxy that did not proxy is an error, never a figure. Targets
-// are judged on the ratios as reported (rounded to three decimals).
+// answers, and all must have negotiated the same TLS: a proxy that did not
+// proxy, or did it with a cheaper cipher, is an error, never a figure.
+// Targets are judged on the ratios as reported (rounded to three decimals).
 func newProxyReport(res ProxyResults) (ProxyReport, error) {
 	r := ProxyReport{Bench: "proxy", Time: res.Time.UTC(), Load: res.Load, Machine: res.Machine,
 		Versions: map[string]string{"wrk": res.WrkVersion, "go": res.Machine.Go}}
@@ -144,6 +153,9 @@ func newProxyReport(res ProxyResults) (ProxyReport, error) {
 			rounds = len(run.Rounds)
 		} else if len(run.Rounds) != rounds {
 			return ProxyReport{}, fmt.Errorf("proxy report: %s has %d rounds, want %d", name, len(run.Rounds), rounds)
+		}
+		if run.TLS != res.Runs[proxyHearth].TLS {
+			return ProxyReport{}, fmt.Errorf("proxy report: %s negotiated TLS %q, hearth %q: they must be the same", name, run.TLS, res.Runs[proxyHearth].TLS)
 		}
 		s, err := summarizeProxy(name, run)
 		if err != nil {
@@ -171,7 +183,7 @@ func newProxyReport(res ProxyResults) (ProxyReport, error) {
 // summarizeProxy takes the medians of one proxy's rounds.
 func summarizeProxy(name string, run ProxyRun) (ProxySummary, error) {
 	var rps, p50, p99, cpu, calls, backend, wrk []float64
-	s := ProxySummary{Setup: run.Setup}
+	s := ProxySummary{Setup: run.Setup, TLS: run.TLS}
 	for i, w := range run.Rounds {
 		if w.Non2xx > 0 {
 			return ProxySummary{}, fmt.Errorf("proxy report: %s round %d: %d answers were not 2xx or 3xx", name, i+1, w.Non2xx)
@@ -241,6 +253,7 @@ func writeProxyTable(w io.Writer, r ProxyReport) error {
 	if m.CPU != "" {
 		fmt.Fprintf(&b, "cpu: %s\n", m.CPU)
 	}
+	fmt.Fprintf(&b, "parallelism: %s; cpu pinning: %s\ntls (all three): %s\n", l.Parallelism, l.CPUPinning, r.Hearth.TLS)
 	fmt.Fprintf(&b, "load generator: %s\nresult: %s\n", r.Versions["wrk"], passFail(r.Pass))
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -133,6 +133,8 @@ func proxyRounds(n int, rps, p50, p99, cpu float64) []ProxyRound {
 	return rs
 }
 
+const sampleTLS = "TLSv1.3 TLS_AES_128_GCM_SHA256 X25519"
+
 // sampleProxyResults are three rounds of made-up measurements.
 func sampleProxyResults() ProxyResults {
 	return ProxyResults{
@@ -141,11 +143,13 @@ func sampleProxyResults() ProxyResults {
 			Generator: "wrk (Debian)", Command: `wrk -t2 -c64 -d10s --latency -H "Host: bench.hearth.test" https://localhost:PORT/`,
 			Threads: 2, Connections: 64, DurationS: 10, WarmupS: 3, Order: "interleaved",
 			Protocol: "HTTP/1.1 keep-alive over TLS", Backend: "Go net/http", BodyBytes: 1024,
+			Parallelism: "2: nginx worker_processes 2, Caddy GOMAXPROCS=2, Hearth GOMAXPROCS=2",
+			CPUPinning:  "none: wrk, the backend and each proxy share all 2 cores alike",
 		},
 		Runs: map[string]ProxyRun{
-			proxyHearth: {Version: "hearth proxy (this tree), go1.26.6", Setup: "in-process", Rounds: proxyRounds(3, 9000, 6, 25, 65)},
-			proxyCaddy:  {Version: "v2.11.9 (go1.26.6)", Setup: "caddy run", Rounds: proxyRounds(3, 6000, 10, 40, 100)},
-			proxyNginx:  {Version: "nginx/1.22.1", Setup: "nginx -p", Rounds: proxyRounds(3, 14000, 3.5, 28, 30)},
+			proxyHearth: {Version: "hearth proxy (this tree), go1.26.6", Setup: "in-process", TLS: sampleTLS, Rounds: proxyRounds(3, 9000, 6, 25, 65)},
+			proxyCaddy:  {Version: "v2.11.9 (go1.26.6)", Setup: "caddy run", TLS: sampleTLS, Rounds: proxyRounds(3, 6000, 10, 40, 100)},
+			proxyNginx:  {Version: "nginx/1.22.1", Setup: "nginx -p", TLS: sampleTLS, Rounds: proxyRounds(3, 14000, 3.5, 28, 30)},
 		},
 		WrkVersion: "wrk debian/4.1.0-3+b2 [epoll]",
 		Machine:    ProxyMachine{Cores: 2, CPU: "AMD EPYC", Kernel: "6.1.0-18-amd64", Cgroup: "v2", Go: "go1.26.6", LoadAvgBefore: 0.5, LoadAvgAfter: 2.25},
@@ -223,6 +227,11 @@ func TestProxyReportRefusesBadRuns(t *testing.T) {
 		}, "caddy has 2 rounds, want 3"},
 		{"hearth answered errors", func(r *ProxyResults) { r.Runs[proxyHearth].Rounds[1].Non2xx = 12 }, "hearth round 2: 12 answers were not 2xx or 3xx"},
 		{"zero requests per second", func(r *ProxyResults) { r.Runs[proxyNginx].Rounds[0].RPS = 0 }, "nginx round 1: rps 0"},
+		{"nginx on another cipher", func(r *ProxyResults) {
+			run := r.Runs[proxyNginx]
+			run.TLS = "TLSv1.3 TLS_AES_256_GCM_SHA384 X25519"
+			r.Runs[proxyNginx] = run
+		}, `nginx negotiated TLS "TLSv1.3 TLS_AES_256_GCM_SHA384 X25519", hearth "TLSv1.3 TLS_AES_128_GCM_SHA256 X25519"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -239,7 +248,7 @@ func TestProxyReportRefusesBadRuns(t *testing.T) {
 func TestPeerConfGolden(t *testing.T) {
 	c := peerConf{
 		Dir: "/tmp/hbench-proxy-1/peer", Port: 8443, Backend: "127.0.0.1:9000",
-		CertFile: "/tmp/hbench-proxy-1/tls/cert.pem", KeyFile: "/tmp/hbench-proxy-1/tls/key.pem",
+		CertFile: "/tmp/hbench-proxy-1/tls/cert.pem", KeyFile: "/tmp/hbench-proxy-1/tls/key.pem", Workers: 2,
 	}
 	for _, tt := range []struct {
 		name   string
@@ -264,7 +273,7 @@ func TestPeerConfGolden(t *testing.T) {
 }
 
 func TestPeerConfValidate(t *testing.T) {
-	good := peerConf{Dir: "/tmp/d", Port: 8443, Backend: "127.0.0.1:9000", CertFile: "/tmp/c.pem", KeyFile: "/tmp/k.pem"}
+	good := peerConf{Dir: "/tmp/d", Port: 8443, Backend: "127.0.0.1:9000", CertFile: "/tmp/c.pem", KeyFile: "/tmp/k.pem", Workers: 2}
 	tests := []struct {
 		name    string
 		tweak   func(*peerConf)
@@ -276,6 +285,7 @@ func TestPeerConfValidate(t *testing.T) {
 		{"block in the backend", func(c *peerConf) { c.Backend = "127.0.0.1:9000 {" }, "backend"},
 		{"empty cert", func(c *peerConf) { c.CertFile = "" }, "cert_file: empty"},
 		{"port 0", func(c *peerConf) { c.Port = 0 }, "port 0: must be 1..65535"},
+		{"no workers", func(c *peerConf) { c.Workers = 0 }, "workers 0: must be 1..1024"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -290,6 +300,28 @@ func TestPeerConfValidate(t *testing.T) {
 			}
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("got error %v, want one containing %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestParseSClient(t *testing.T) {
+	tests := []struct {
+		name, out, want string
+		wantErr         bool
+	}{
+		{"tls 1.3", "CONNECTION ESTABLISHED\nProtocol version: TLSv1.3\nCiphersuite: TLS_AES_128_GCM_SHA256\n" +
+			"Peer certificate: CN = bench.hearth.test\nServer Temp Key: X25519, 253 bits\nDONE\n", sampleTLS, false},
+		{"no handshake", "connect:errno=111\n", "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseSClient(tt.out)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("got error %v, want error %v", err, tt.wantErr)
+			}
+			if got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})
 	}

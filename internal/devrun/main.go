@@ -54,6 +54,7 @@ func serve(ctx context.Context, state, hearthd, registry string, log *slog.Logge
 	}
 	key := base64.StdEncoding.EncodeToString(s.Source.Trust.Keys[0].Public)
 	log.Info("sample catalog ready", "registry", s.RegistryHost, "catalog", envPath)
+	fmt.Println("The web UI (first-boot wizard, launcher, store):  http://127.0.0.1:8080  (the setup code is in " + filepath.Join(state, "setup-code") + ")")
 	fmt.Println("Install the sample app with:  HEARTH_SOCKET=" + filepath.Join(state, "hearthd.sock") + " bin/hearth app install hello")
 	// Not CommandContext: hearthd gets SIGTERM and stops cleanly.
 	cmd := exec.Command(hearthd, "--dev", "--state", state, "--dev-catalog", envPath, "--dev-catalog-key", key)

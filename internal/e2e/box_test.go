@@ -108,6 +108,8 @@ type box struct {
 	cmd  *exec.Cmd
 	done chan error
 	log  *lockedWriter
+	// ui is the web UI's address (HEARTH_UI), known once start returns.
+	ui string
 }
 
 func newBox(t *testing.T) *box {
@@ -131,7 +133,7 @@ func (b *box) start(fault string) {
 		"--dev-catalog", b.sh.envPath, "--dev-catalog-key", b.sh.key,
 		"--net-prefix", fmt.Sprintf("he%03d", b.n), "--net-pool", fmt.Sprintf("10.236.%d.0/20", (b.n%16)*16),
 		"--health-timeout", "20s", "--namespace", fmt.Sprintf("hearth-e2e-%d", b.n),
-		"--http", "127.0.0.1:0", "--https", "127.0.0.1:0", "--app-port-base", fmt.Sprint(20001+int(b.n)*10))
+		"--http", "127.0.0.1:0", "--https", "127.0.0.1:0", "--ui", "127.0.0.1:0", "--app-port-base", fmt.Sprint(20001+int(b.n)*10))
 	b.cmd.Env = append(os.Environ(), "HEARTH_FAULT="+fault)
 	if b.log == nil {
 		b.log = &lockedWriter{}
@@ -149,6 +151,9 @@ func (b *box) start(fault string) {
 		sc := bufio.NewScanner(stdout)
 		once := false
 		for sc.Scan() {
+			if ui, ok := strings.CutPrefix(sc.Text(), "HEARTH_UI="); ok && !once {
+				b.ui = ui // read after ready is closed
+			}
 			if strings.HasPrefix(sc.Text(), "HEARTH_SOCKET=") && !once {
 				once = true
 				close(ready)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/coreos/go-iptables/iptables"
@@ -25,6 +26,7 @@ import (
 //	  -i B -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT   replies to the host's own connections (reverse proxy, health checks)
 //	  -d G/32 -i B -p udp -m udp --dport 53 -j ACCEPT             the network's DNS responder
 //	  -d G/32 -i B -p tcp -m tcp --dport 53 -j ACCEPT
+//	  -d G/32 -i B -p tcp -m tcp --dport P -j ACCEPT              each of Spec.HostPorts (the app's addons)
 //	  -i B -j DROP                            no host service, no other network's gateway
 //
 // The "-i B -o P+" rule must come before the egress rule, and it is what
@@ -111,8 +113,11 @@ func (f *firewall) specs(nets []Network) []chainSpec {
 			[]string{"-i", b, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "ACCEPT"},
 			[]string{"-d", gw, "-i", b, "-p", "udp", "-m", "udp", "--dport", "53", "-j", "ACCEPT"},
 			[]string{"-d", gw, "-i", b, "-p", "tcp", "-m", "tcp", "--dport", "53", "-j", "ACCEPT"},
-			[]string{"-i", b, "-j", "DROP"},
 		)
+		for _, p := range n.HostPorts {
+			in4.rules = append(in4.rules, []string{"-d", gw, "-i", b, "-p", "tcp", "-m", "tcp", "--dport", strconv.Itoa(int(p)), "-j", "ACCEPT"})
+		}
+		in4.rules = append(in4.rules, []string{"-i", b, "-j", "DROP"})
 		fwd6.rules = append(fwd6.rules,
 			[]string{"-i", b, "-o", b, "-j", "ACCEPT"},
 			[]string{"-i", b, "-j", "DROP"},

@@ -16,7 +16,7 @@ func TestFirewallRulesGolden(t *testing.T) {
 	f := &firewall{prefix: "hearth", forward: "HEARTH-FORWARD", input: "HEARTH-INPUT", v4: &iptables.IPTables{}, v6: &iptables.IPTables{}}
 	nets := []Network{
 		{Name: "web", Bridge: "hearth00", Subnet: netip.MustParsePrefix("10.89.0.0/24"), Gateway: netip.MustParseAddr("10.89.0.1"), Egress: true},
-		{Name: "db", Bridge: "hearth01", Subnet: netip.MustParsePrefix("10.89.1.0/24"), Gateway: netip.MustParseAddr("10.89.1.1"), Egress: false},
+		{Name: "db", Bridge: "hearth01", Subnet: netip.MustParsePrefix("10.89.1.0/24"), Gateway: netip.MustParseAddr("10.89.1.1"), Egress: false, HostPorts: []uint16{5432, 6379}},
 	}
 	var b bytes.Buffer
 	for i, s := range f.specs(nets) {

@@ -180,13 +180,17 @@ func (m *Manager) Ensure(ctx context.Context, s Spec) (Network, error) {
 	if err := validateNetworkName(s.Name); err != nil {
 		return Network{}, err
 	}
+	ports, err := normalizeHostPorts(s.HostPorts)
+	if err != nil {
+		return Network{}, fmt.Errorf("network %s: %w", s.Name, err)
+	}
 	m.opMu.Lock()
 	defer m.opMu.Unlock()
 	if err := ctx.Err(); err != nil {
 		return Network{}, err
 	}
 	n, ok := m.nets[s.Name]
-	if ok && n.Egress == s.Egress && time.Since(m.synced) < resyncAfter {
+	if ok && n.Egress == s.Egress && slices.Equal(n.HostPorts, ports) && time.Since(m.synced) < resyncAfter {
 		// Unchanged, and the firewall was checked a moment ago: an agent
 		// ensures every network on every pass, and each check costs a
 		// few iptables calls per network.
@@ -208,11 +212,12 @@ func (m *Manager) Ensure(ctx context.Context, s Spec) (Network, error) {
 		}
 		n = networkRecord{
 			Network: Network{
-				Name:    s.Name,
-				Bridge:  bridgeName(m.cfg.Prefix, m.cfg.Pool, m.cfg.SubnetBits, subnet),
-				Subnet:  subnet,
-				Gateway: gatewayOf(subnet),
-				Egress:  s.Egress,
+				Name:      s.Name,
+				Bridge:    bridgeName(m.cfg.Prefix, m.cfg.Pool, m.cfg.SubnetBits, subnet),
+				Subnet:    subnet,
+				Gateway:   gatewayOf(subnet),
+				Egress:    s.Egress,
+				HostPorts: ports,
 			},
 			Created: time.Now().UTC(),
 		}
@@ -232,6 +237,16 @@ func (m *Manager) Ensure(ctx context.Context, s Spec) (Network, error) {
 			r.setEgress(n.Egress)
 		}
 		m.log.Info("network egress changed", "network", n.Name, "egress", n.Egress)
+	}
+	if !slices.Equal(n.HostPorts, ports) {
+		n.HostPorts = ports
+		if err := m.saveNetwork(n); err != nil {
+			return Network{}, err
+		}
+		m.log.Info("network host ports changed", "network", n.Name, "ports", ports)
+	}
+	if err := ensureBridge(n.Network); err != nil {
+		return Network{}, fmt.Errorf("network %s: %w", s.Name, err)
 	}
 	if err := m.syncFirewall(); err != nil {
 		return Network{}, fmt.Errorf("network %s: %w", s.Name, err)

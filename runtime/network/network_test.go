@@ -435,7 +435,7 @@ func TestPoolExhaustion(t *testing.T) {
 	}
 	// The lease outlives the Manager.
 	got, err := e.manager(t).Get("c")
-	if err != nil || got != c {
+	if err != nil || !cmp.Equal(got, c, equateNetip) {
 		t.Errorf("Get after restart: got %+v, %v, want %+v", got, err, c)
 	}
 }

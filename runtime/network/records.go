@@ -19,6 +19,10 @@ type Spec struct {
 	// Egress lets the containers reach addresses outside the box's container
 	// networks (the LAN, the internet) and resolve names other than theirs.
 	Egress bool `json:"egress"`
+	// HostPorts are the TCP ports of the gateway (host services: an app's
+	// addons) that the network's containers may reach; at most
+	// MaxHostPorts, none zero. Everything else on the host stays closed.
+	HostPorts []uint16 `json:"hostPorts,omitempty"`
 }
 
 // Network is a bridge network as the Manager made it.
@@ -34,6 +38,8 @@ type Network struct {
 	// Egress lets the network's containers reach addresses outside the
 	// box's container networks, and its DNS responder forward other names.
 	Egress bool `json:"egress"`
+	// HostPorts are the gateway's TCP ports open to the containers, sorted.
+	HostPorts []uint16 `json:"hostPorts,omitempty"`
 }
 
 // Attachment is a container's place on a network.

@@ -3,7 +3,11 @@ package network
 import (
 	"fmt"
 	"regexp"
+	"slices"
 )
+
+// MaxHostPorts is how many host ports one network may open (Spec.HostPorts).
+const MaxHostPorts = 16
 
 var (
 	networkNamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,31}$`)
@@ -34,4 +38,22 @@ func validateHostNames(names []string) error {
 		}
 	}
 	return nil
+}
+
+// normalizeHostPorts checks ports and returns them sorted, without
+// duplicates; nil for none.
+func normalizeHostPorts(ports []uint16) ([]uint16, error) {
+	if len(ports) == 0 {
+		return nil, nil
+	}
+	out := slices.Clone(ports)
+	slices.Sort(out)
+	out = slices.Compact(out)
+	if out[0] == 0 {
+		return nil, fmt.Errorf("hostPorts: port 0: must be 1-65535")
+	}
+	if len(out) > MaxHostPorts {
+		return nil, fmt.Errorf("hostPorts: %d ports: at most %d", len(out), MaxHostPorts)
+	}
+	return out, nil
 }

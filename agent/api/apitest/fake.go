@@ -44,6 +44,14 @@ type Fake struct {
 	Progress []api.Progress
 	// Ops are the operations Operation knows.
 	Ops map[string]api.Operation
+	// Backup is the canned backup state (backup.go).
+	Backup Backup
+	// DDNS is what DDNSStatus returns; SetDDNS replaces its settings.
+	DDNS api.DDNSStatus
+	// Notify is the canned notices and mail settings (notify.go).
+	Notify Notify
+	// Accounts is the canned users, sessions and setup state (accounts.go).
+	Accounts Accounts
 	// Err maps a method name ("Install") to the error it returns.
 	Err map[string]error
 

@@ -329,12 +329,22 @@ func (p *Provider) transfer(ctx context.Context, zone string) ([]dns.RR, error) 
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("axfr %s: %w", zone, ctx.Err())
 		}
+		if refusedTransfer(firstErr) {
+			return nil, fmt.Errorf("axfr %s: %w: %w", zone, firstErr, ErrRejected)
+		}
 		return nil, fmt.Errorf("axfr %s: %w", zone, firstErr)
 	}
 	if len(rrs) == 0 {
 		return nil, fmt.Errorf("axfr %s: empty transfer: %w", zone, ErrRejected)
 	}
 	return dedupeSOA(rrs), nil
+}
+
+// refusedTransfer reports a transfer the server refused: an error code
+// (REFUSED, NOTAUTH) or an answer not signed with our key.
+func refusedTransfer(err error) bool {
+	return errors.Is(err, dns.ErrNoSig) || errors.Is(err, dns.ErrSig) || errors.Is(err, dns.ErrAuth) ||
+		strings.HasPrefix(err.Error(), "dns: bad xfr rcode")
 }
 
 // dedupeSOA drops the closing SOA of a transfer.
