@@ -74,6 +74,11 @@ func (a *Agent) routes(apps []state.App, observed []rt.ContainerInfo, now time.T
 			continue
 		}
 		r := proxy.Route{ID: app.ID, Title: m.Title, Hosts: []string{a.lanHost(hostName(app))}, Port: app.Port, PortHost: a.boxHost(), State: proxy.StateStopped}
+		if m.Protected {
+			// Every route of the app shares one sign-in: tickets and
+			// cookies are bound to the app id.
+			r.Protected, r.AuthScope = true, app.ID
+		}
 		var public []proxy.Redirect
 		for _, old := range app.OldNames {
 			if old.Until.After(now) {

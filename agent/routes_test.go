@@ -27,6 +27,7 @@ func TestRoutes(t *testing.T) {
 	now := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	until := now.Add(oldNameGrace)
 	m := sampleManifest(t)
+	protected := []byte(strings.Replace(string(m), "{", `{"protected": true,`, 1))
 	running := []rt.ContainerInfo{{ID: "hello-web", Group: "hello", State: rt.StateRunning, IP: netip.MustParseAddr("10.89.0.2")}}
 	cases := []struct {
 		name     string
@@ -50,6 +51,12 @@ func TestRoutes(t *testing.T) {
 				OldHosts: []proxy.Redirect{{Host: "hello.hearth.local", Until: until}}},
 			{ID: "hello-public", Title: "Hello", Hosts: []string{"greeter.example.org"}, Upstream: "http://10.89.0.2:8080", State: proxy.StateRunning, HSTS: true,
 				OldHosts: []proxy.Redirect{{Host: "hello.example.org", Until: until}}},
+		}},
+		{"protected, with a public domain", "example.org", state.App{ID: "hello", Manifest: protected, Wanted: state.WantRunning, Port: 10001}, running, []proxy.Route{
+			{ID: "hello", Title: "Hello", Hosts: []string{"hello.hearth.local"}, Port: 10001, PortHost: "hearth.local", Upstream: "http://10.89.0.2:8080", State: proxy.StateRunning,
+				Protected: true, AuthScope: "hello"},
+			{ID: "hello-public", Title: "Hello", Hosts: []string{"hello.example.org"}, Upstream: "http://10.89.0.2:8080", State: proxy.StateRunning, HSTS: true,
+				Protected: true, AuthScope: "hello"},
 		}},
 	}
 	for _, c := range cases {

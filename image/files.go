@@ -25,9 +25,11 @@ func console(arch Arch) string {
 }
 
 // KernelCmdline is the command line every boot path uses: the root by
-// partition UUID, the serial console last so that it is /dev/console.
+// partition UUID, the serial console last so that it is /dev/console, a
+// quiet console, and a reboot 10 s after a kernel panic (no one is there to
+// press the button).
 func KernelCmdline(arch Arch, rootPartUUID string) string {
-	return fmt.Sprintf("root=PARTUUID=%s rw rootwait fsck.repair=yes console=tty1 console=%s,115200 quiet systemd.show_status=auto", rootPartUUID, console(arch))
+	return fmt.Sprintf("root=PARTUUID=%s rw rootwait fsck.repair=yes console=tty1 console=%s,115200 quiet loglevel=3 systemd.show_status=error panic=10", rootPartUUID, console(arch))
 }
 
 // rootFiles are the files the build writes into the system root: identity,
@@ -50,10 +52,14 @@ func rootFiles(c Config, l Layout) []File {
 		{Path: "/etc/systemd/journald.conf.d/hearth.conf", Mode: 0o644, Data: "[Journal]\nStorage=persistent\nSystemMaxUse=64M\nRuntimeMaxUse=32M\n"},
 		{Path: "/etc/systemd/network/80-hearth-wired.network", Mode: 0o644, Data: unit(
 			"Match", "Type=ether", "Name=!veth* hearth* cni* docker*",
-			"", "Network", "DHCP=yes", "MulticastDNS=yes", "LLMNR=no", "IPv6AcceptRA=yes",
+			"", "Network", "DHCP=yes", "MulticastDNS=resolve", "LLMNR=no", "IPv6AcceptRA=yes",
 			"", "DHCPv4", "UseDomains=yes")},
-		// mDNS: hearth.local answers from systemd-resolved.
-		{Path: "/etc/systemd/resolved.conf.d/hearth.conf", Mode: 0o644, Data: unit("Resolve", "MulticastDNS=yes", "LLMNR=no")},
+		// mDNS: hearthd's own responder answers hearth.local, the apps'
+		// names and DNS-SD (docs/reachability.md); systemd-resolved only
+		// resolves .local names for the box, so the two never answer for
+		// the same name (hearthd would take resolved's answer for a
+		// conflict and rename itself).
+		{Path: "/etc/systemd/resolved.conf.d/hearth.conf", Mode: 0o644, Data: unit("Resolve", "MulticastDNS=resolve", "LLMNR=no")},
 		// A box with no network still starts Hearth (its setup code is on
 		// the console), after at most 20 s.
 		{Path: "/etc/systemd/system/systemd-networkd-wait-online.service.d/hearth.conf", Mode: 0o644, Data: unit(
@@ -63,7 +69,7 @@ func rootFiles(c Config, l Layout) []File {
 		{Path: "/etc/systemd/system/hearthd.service", Mode: 0o644, Data: hearthdUnit()},
 		{Path: BootMount, Mode: fs.ModeDir | 0o700},
 		{Path: "/etc/systemd/system/hearth-clock.service", Mode: 0o644, Data: unit(
-			"Unit", "Description=Wait for a sane clock before Hearth issues certificates",
+			"Unit", "Description=Hold time-sync.target until the clock is synchronized",
 			"Documentation=https://github.com/hearthbox/hearth/blob/main/docs/image.md",
 			"DefaultDependencies=no", "After=systemd-timesyncd.service", "Wants=systemd-timesyncd.service", "Before=time-sync.target", "Wants=time-sync.target",
 			"", "Service", "Type=oneshot", "RemainAfterExit=yes", "ExecStart=/usr/lib/hearth/wait-clock", "TimeoutStartSec=100",
@@ -76,13 +82,17 @@ func rootFiles(c Config, l Layout) []File {
 			"", "Service", "Type=oneshot", "RemainAfterExit=yes", "ExecStart=/usr/lib/hearth/grow-data "+data,
 			"", "Install", "WantedBy=multi-user.target")},
 		{Path: "/usr/lib/hearth/grow-data", Mode: 0o755, Data: growData},
+		// Its time of change is the image's build: systemd sets a clock
+		// found earlier (a Pi has no RTC) to it at boot.
+		{Path: "/usr/lib/clock-epoch", Mode: 0o644},
 		{Path: "/var/lib/hearth", Mode: fs.ModeDir | 0o700},
 		{Path: "/etc/issue.d", Mode: fs.ModeDir | 0o755},
 	}
-	// An appliance: no apt runs on the box, and boot time is not spent on
-	// scrubbing or backups of dpkg's database.
-	for _, u := range []string{"apt-daily.timer", "apt-daily-upgrade.timer", "dpkg-db-backup.timer", "e2scrub_all.timer", "e2scrub_reap.service"} {
+	for _, u := range maskedUnits() {
 		f = append(f, File{Path: "/etc/systemd/system/" + u, Link: "/dev/null"})
+	}
+	for _, g := range maskedGenerators() {
+		f = append(f, File{Path: "/etc/systemd/system-generators/" + g, Link: "/dev/null"})
 	}
 	if c.SSHKeys != "" {
 		f = append(f,
@@ -109,7 +119,29 @@ const (
 // hearthdFlags are the flags every image passes hearthd: the console file
 // that shows the setup code and the factory-reset marker.
 func hearthdFlags() string {
-	return "--console-file " + ConsoleFile + " --reset-marker " + ResetMarker
+	return "--console-file " + ConsoleFile + " --reset-marker " + ResetMarker + " --mdns"
+}
+
+// maskedUnits are units an appliance does without. No apt runs on the
+// box; boot time is not spent on scrubbing or backing up dpkg's database,
+// nor on file systems and registrations nothing uses (binfmt, debugfs,
+// tracefs, configfs, fusectl, huge pages). fstrim.timer stays: it costs
+// nothing at boot, and SSDs and SD cards want their weekly TRIM.
+func maskedUnits() []string {
+	return []string{"apt-daily.timer", "apt-daily-upgrade.timer", "dpkg-db-backup.timer", "e2scrub_all.timer", "e2scrub_reap.service",
+		"systemd-binfmt.service", "proc-sys-fs-binfmt_misc.automount", "proc-sys-fs-binfmt_misc.mount",
+		"sys-kernel-debug.mount", "sys-kernel-tracing.mount", "sys-kernel-config.mount", "sys-fs-fuse-connections.mount", "dev-hugepages.mount"}
+}
+
+// maskedGenerators are systemd generators an appliance does without: each
+// is a program systemd runs at every boot, seconds under emulation. The
+// mounts are fstab's (not gpt-auto's); no SysV scripts, rc.local, TPM,
+// hibernation, offline updates, systemd.run= or SSH over vsock. Kept:
+// fstab, getty (the serial console's prompt) and debug (systemd.mask= on
+// the kernel command line, to repair a box).
+func maskedGenerators() []string {
+	return []string{"systemd-gpt-auto-generator", "systemd-hibernate-resume-generator", "systemd-rc-local-generator",
+		"systemd-run-generator", "systemd-ssh-generator", "systemd-system-update-generator", "systemd-sysv-generator", "systemd-tpm2-generator"}
 }
 
 // hearthdUnit runs hearthd under systemd: notify, watchdog, after
@@ -118,8 +150,13 @@ func hearthdUnit() string {
 	return unit(
 		"Unit", "Description=Hearth agent",
 		"Documentation=https://github.com/hearthbox/hearth/blob/main/docs/image.md",
-		"Wants=containerd.service network-online.target time-sync.target",
-		"After=containerd.service network-online.target time-sync.target hearth-clock.service",
+		// Not network-online.target: the proxy listens on every address,
+		// and the mDNS responder picks up addresses as DHCP gives them.
+		// Not time-sync.target: the clock starts no earlier than the
+		// image's build (/usr/lib/clock-epoch), enough for the LAN CA, and
+		// a Pi with no RTC and no network must still show its setup code.
+		"Wants=containerd.service",
+		"After=containerd.service network.target",
 		"RequiresMountsFor=/var/lib/hearth", "WantsMountsFor="+BootMount,
 		"", "Service", "Type=notify", "NotifyAccess=main",
 		"ExecStart=/usr/bin/hearthd --state /var/lib/hearth --containerd /run/containerd/containerd.sock "+hearthdFlags(),
@@ -153,12 +190,16 @@ func sampleFiles(arch Arch, s Samples) []File {
 		{Path: "/etc/systemd/system/containerd.service", Link: "/dev/null"},
 		{Path: "/usr/share/hearth/samples/catalog.json", Mode: 0o644, Data: string(s.Catalog)},
 		{Path: "/etc/systemd/system/hearth-samplereg.service", Mode: 0o644, Data: unit(
-			"Unit", "Description=Hearth sample registry (test image only)", "Before=hearthd.service",
-			"", "Service", "Type=notify", "DynamicUser=yes", "TimeoutStartSec=5min",
+			"Unit", "Description=Hearth sample registry (test image only)",
+			// Idle: hearthd's start, which an owner's image measures,
+			// comes first.
+			"", "Service", "Type=notify", "DynamicUser=yes", "TimeoutStartSec=5min", "CPUWeight=idle",
 			"ExecStart=/usr/lib/hearth/hearth-samplereg -addr "+s.Registry.String()+" -layout /usr/share/hearth/samples/oci",
 			"", "Install", "WantedBy=multi-user.target")},
+		// Not After=: hearthd needs the registry only for installs, and
+		// an owner's image has none to wait for.
 		{Path: "/etc/systemd/system/hearthd.service.d/samples.conf", Mode: 0o644, Data: unit(
-			"Unit", "Wants=hearth-samplereg.service", "After=hearth-samplereg.service",
+			"Unit", "Wants=hearth-samplereg.service",
 			"", "Service", "ExecStart=",
 			"ExecStart=/usr/bin/hearthd --dev --state /var/lib/hearth --socket /run/hearth/hearthd.sock --http :80 --https :443 --dev-catalog /usr/share/hearth/samples/catalog.json --dev-catalog-key "+s.Key+" "+hearthdFlags())},
 		{Path: "/etc/systemd/system/hearth-api-tcp.socket", Mode: 0o644, Data: unit(
@@ -182,9 +223,12 @@ sleep 5
 out=/run/hearth-boot-analyze.txt
 {
 	echo "=== hearth-boot-analyze"
+	echo "boot partition: $(findmnt -n -o FSTYPE ` + BootMount + `)"
 	systemd-analyze time
 	systemd-analyze critical-chain hearthd.service
-	systemd-analyze blame | head -n 40
+	systemd-analyze blame | head -n 30
+	journalctl -b -k -o short-monotonic | grep -E 'Linux version|Run /init|EXT4-fs \(vda' | head -n 6
+	journalctl -b -o short-monotonic -u hearthd | grep -E 'Starting|containerd started|CA created|serving|ready' | head -n 8
 	echo "=== hearth-boot-analyze end"
 } >"$out" 2>&1
 cat "$out" >"$1"

@@ -16,6 +16,8 @@ func Packages(arch Arch, ssh bool) []string {
 		"containerd", "runc", "containernetworking-plugins", "nftables", "iptables",
 		"ca-certificates", "e2fsprogs", "fdisk",
 		"initramfs-tools", "kmod", "zstd", "iproute2",
+		// Backups (docs/backup.md): hearthd drives restic.
+		"restic",
 	}
 	switch arch {
 	case AMD64:

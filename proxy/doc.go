@@ -6,5 +6,6 @@
 //
 // Trust rule: nothing a client sends decides trust. Forwarding headers are
 // set from the connection, the client's own are removed, and protected routes
-// pass only when Config.Authorize says so.
+// pass only with the proxy's own per-route cookie, set after Hearth's sign-in
+// handed the browser over (auth.go, Config.Sessions).
 package proxy

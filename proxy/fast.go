@@ -241,9 +241,7 @@ func (p *Proxy) writeHead(bw *bufio.Writer, r *http.Request) error {
 			}
 			continue
 		case "Cookie":
-			if p.cfg.SessionCookie != "" {
-				vv = withoutCookie(vv, p.cfg.SessionCookie)
-			}
+			vv = p.cookies.without(vv)
 		}
 		if hopByHop(k, listed) || scrubbedHeader(k) {
 			continue

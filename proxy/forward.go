@@ -8,6 +8,7 @@ import (
 	"net/http/httputil"
 	"net/textproto"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -70,7 +71,7 @@ func (p *Proxy) newReverseProxy(e *entry, upstream *url.URL) *httputil.ReversePr
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(target)
 			pr.Out.Host = pr.In.Host // apps build their links from the name they were asked for
-			scrubHeaders(pr.Out.Header, p.cfg.SessionCookie)
+			scrubHeaders(pr.Out.Header, p.cookies)
 			pr.SetXForwarded()
 		},
 		Transport:    p.transport,
@@ -82,16 +83,20 @@ func (p *Proxy) newReverseProxy(e *entry, upstream *url.URL) *httputil.ReversePr
 
 // scrubHeaders removes what the client may not say about itself (every
 // X-Forwarded-*, Forwarded and the other headers that apps or frameworks read
-// as facts about the client or the front end) and Hearth's session cookie.
+// as facts about the client or the front end) and Hearth's own cookies.
 // The proxy then sets X-Forwarded-For, -Host and -Proto itself.
-func scrubHeaders(h http.Header, sessionCookie string) {
+func scrubHeaders(h http.Header, cookies cookieFilter) {
 	for k := range h {
 		if scrubbedHeader(k) {
 			delete(h, k)
 		}
 	}
-	if sessionCookie != "" {
-		removeCookie(h, sessionCookie)
+	if lines := h["Cookie"]; len(lines) > 0 {
+		if kept := cookies.without(lines); len(kept) == 0 {
+			delete(h, "Cookie")
+		} else {
+			h["Cookie"] = kept
+		}
 	}
 }
 
@@ -111,43 +116,54 @@ func scrubbedHeader(k string) bool {
 	return strings.HasPrefix(name, "X-Forwarded-")
 }
 
-// removeCookie drops the cookie name from every Cookie header of h.
-func removeCookie(h http.Header, name string) {
-	lines := h["Cookie"]
-	if len(lines) == 0 {
-		return
-	}
-	kept := withoutCookie(lines, name)
-	if len(kept) == 0 {
-		delete(h, "Cookie")
-		return
-	}
-	h["Cookie"] = kept
+// cookieFilter names Hearth's cookies, which no app may see: the UI's
+// session cookie (and its __Host- form), and every per-route cookie.
+type cookieFilter struct {
+	names []string
 }
 
-// withoutCookie returns the Cookie header lines without the cookie name
-// (lines itself when no line mentions it).
-func withoutCookie(lines []string, name string) []string {
-	mentioned := false
-	for _, line := range lines {
-		if strings.Contains(line, name) {
-			mentioned = true
-			break
+func newCookieFilter(sessionCookie string) cookieFilter {
+	f := cookieFilter{names: []string{AppCookiePrefix}}
+	if sessionCookie != "" {
+		f.names = append(f.names, sessionCookie, "__Host-"+sessionCookie)
+	}
+	return f
+}
+
+// drops reports whether the cookie name is Hearth's.
+func (f cookieFilter) drops(name string) bool {
+	if strings.HasPrefix(name, AppCookiePrefix) {
+		return true
+	}
+	return slices.Contains(f.names[1:], name)
+}
+
+// mentions reports whether a Cookie line may hold one of Hearth's cookies.
+func (f cookieFilter) mentions(line string) bool {
+	for _, n := range f.names {
+		if strings.Contains(line, n) {
+			return true
 		}
 	}
-	if !mentioned {
+	return false
+}
+
+// without returns the Cookie header lines without Hearth's cookies (lines
+// itself when no line mentions one).
+func (f cookieFilter) without(lines []string) []string {
+	if !slices.ContainsFunc(lines, f.mentions) {
 		return lines
 	}
 	var kept []string
 	for _, line := range lines {
-		if !strings.Contains(line, name) {
+		if !f.mentions(line) {
 			kept = append(kept, line)
 			continue
 		}
 		var parts []string
 		for part := range strings.SplitSeq(line, ";") {
 			part = textproto.TrimString(part)
-			if n, _, _ := strings.Cut(part, "="); n == name || part == "" {
+			if n, _, _ := strings.Cut(part, "="); f.drops(textproto.TrimString(n)) || part == "" {
 				continue
 			}
 			parts = append(parts, part)

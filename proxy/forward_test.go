@@ -232,58 +232,6 @@ func TestUpstreamTimeout(t *testing.T) {
 	}
 }
 
-func TestProtectedRoutes(t *testing.T) {
-	authorize := func(r *http.Request) bool {
-		c, err := r.Cookie("hearth_session")
-		return err == nil && c.Value == "valid"
-	}
-	tests := []struct {
-		name         string
-		authorize    func(*http.Request) bool
-		header       http.Header
-		wantStatus   int
-		wantLocation string
-	}{
-		{"no Authorize fails closed", nil, http.Header{"Cookie": {"hearth_session=valid"}}, http.StatusUnauthorized, ""},
-		{"browser without session goes to login", authorize, http.Header{"Accept": {"text/html,*/*"}}, http.StatusSeeOther,
-			"https://hearth.local/login?next=https%3A%2F%2Fvault.hearth.local%2Fa%3Fb%3Dc"},
-		{"API client without session gets 401", authorize, http.Header{"Accept": {"application/json"}}, http.StatusUnauthorized, ""},
-		{"bad session gets 401", authorize, http.Header{"Cookie": {"hearth_session=forged"}}, http.StatusUnauthorized, ""},
-		{"spoofed forwarding headers do not help", authorize, http.Header{"X-Forwarded-For": {"127.0.0.1"}}, http.StatusUnauthorized, ""},
-		{"valid session passes", authorize, http.Header{"Cookie": {"hearth_session=valid; app=1"}}, http.StatusOK, ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			h := startProxy(t, func(c *Config) {
-				c.Authorize = tt.authorize
-				c.LoginURL = "https://hearth.local/login"
-				c.SessionCookie = "hearth_session"
-			})
-			b := newBackend(t, nil)
-			r := route("vault", "vault.hearth.local", b.url())
-			r.Protected = true
-			h.apply(t, r)
-			resp, body := get(t, h.client(t, true), "https://vault.hearth.local/a?b=c", tt.header)
-			if resp.StatusCode != tt.wantStatus {
-				t.Fatalf("status: got %d, want %d", resp.StatusCode, tt.wantStatus)
-			}
-			if got := resp.Header.Get("Location"); got != tt.wantLocation {
-				t.Errorf("Location: got %q, want %q", got, tt.wantLocation)
-			}
-			wantHits := 0
-			if tt.wantStatus == http.StatusOK {
-				wantHits = 1
-				if got := decodeEcho(t, body).Header.Get("Cookie"); got != "app=1" {
-					t.Errorf("Cookie at the backend: got %q, want %q", got, "app=1")
-				}
-			}
-			if n := b.hitCount(); n != wantHits {
-				t.Errorf("backend hits: got %d, want %d", n, wantHits)
-			}
-		})
-	}
-}
-
 // hits says whether a request must reach the backend.
 type hits int
 

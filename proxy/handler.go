@@ -80,9 +80,15 @@ func (p *Proxy) serveRoute(w *recorder, r *http.Request, e *entry, onPort bool) 
 		p.renderPage(w, page{Status: http.StatusMethodNotAllowed, Heading: "Not allowed", Text: "This method is not forwarded to apps."})
 		return
 	}
-	if e.route.Protected && (p.cfg.Authorize == nil || !p.cfg.Authorize(r)) {
-		p.refuse(w, r, e, onPort)
-		return
+	if e.route.Protected {
+		if r.URL.Path == AuthPath {
+			p.serveAuth(w, r, e, onPort)
+			return
+		}
+		if !p.authorized(r, e) {
+			p.refuse(w, r, e, onPort)
+			return
+		}
 	}
 	if e.proxy == nil || e.route.State != StateRunning {
 		p.renderPage(w, statePage(e.route))
@@ -101,28 +107,36 @@ func (p *Proxy) serveRoute(w *recorder, r *http.Request, e *entry, onPort bool) 
 	e.proxy.ServeHTTP(w, r)
 }
 
-// refuse answers a request without a Hearth session: a browser navigating is
-// sent to the login page, anything else gets 401.
+// refuse answers a request without a live app session: a browser
+// navigating is sent to the UI's handoff, anything else gets 401.
 func (p *Proxy) refuse(w *recorder, r *http.Request, e *entry, onPort bool) {
-	login := ""
-	if p.loginURL != nil {
-		// The scheme and authority under which the client reached the route.
-		origin := "https://" + r.Host
-		if onPort {
-			origin = "https://" + net.JoinHostPort(e.route.PortHost, strconv.Itoa(e.route.Port))
-		}
-		u := *p.loginURL
-		q := u.Query()
-		q.Set("next", origin+r.URL.RequestURI())
-		u.RawQuery = q.Encode()
-		login = u.String()
-	}
+	login := p.loginLink(r, e, onPort, r.URL.RequestURI())
 	if login != "" && (r.Method == http.MethodGet || r.Method == http.MethodHead) &&
 		strings.Contains(r.Header.Get("Accept"), "text/html") {
 		redirect(w, login, http.StatusSeeOther)
 		return
 	}
 	p.renderPage(w, unauthorizedPage(e.route, login))
+}
+
+// loginLink is the UI's handoff for route e, to come back to path (a path
+// and query) on the origin the client reached: LoginURL with app=<scope>
+// and next=<origin><path>. It is "" without a LoginURL or Sessions.
+func (p *Proxy) loginLink(r *http.Request, e *entry, onPort bool, path string) string {
+	if p.loginURL == nil || p.appSessions == nil {
+		return ""
+	}
+	// The scheme and authority under which the client reached the route.
+	origin := "https://" + r.Host
+	if onPort {
+		origin = "https://" + net.JoinHostPort(e.route.PortHost, strconv.Itoa(e.route.Port))
+	}
+	u := *p.loginURL
+	q := u.Query()
+	q.Set("app", authScope(e.route))
+	q.Set("next", origin+path)
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // httpsURL is the HTTPS address of r's path and query on host.

@@ -30,14 +30,16 @@ type Config struct {
 	PortBind string
 	// Certs provides certificates; its TLSConfig must set GetCertificate.
 	Certs Certs
-	// Authorize reports whether a request carries a valid Hearth session.
-	// nil means protected routes always answer 401 (fail closed).
-	Authorize func(r *http.Request) bool
-	// LoginURL is where a protected route sends an unauthenticated browser,
-	// an absolute http(s) URL; the proxy adds next=<the URL asked for>.
+	// Sessions checks the Hearth sessions behind protected routes. nil
+	// means protected routes always answer 401 (fail closed).
+	Sessions Sessions
+	// LoginURL is the UI's handoff for protected routes ("http://hearth.local/auth/app"),
+	// an absolute http(s) URL; the proxy adds app=<the route's AuthScope>
+	// and next=<the URL asked for>.
 	LoginURL string
-	// SessionCookie is the name of Hearth's session cookie. It is removed
-	// from every request before it is forwarded, so that no app sees it.
+	// SessionCookie is the name of Hearth's session cookie. It, its
+	// "__Host-" form and every AppCookiePrefix cookie are removed from
+	// every request before it is forwarded, so that no app sees them.
 	SessionCookie string
 	// Own serves the box's own pages (the web UI) on the HTTP port, for the
 	// host names OwnHost accepts that no route has: the first-boot wizard
@@ -97,17 +99,19 @@ const (
 // Proxy is Hearth's reverse proxy. Create it with New, serve with Run and
 // change what it serves with Apply.
 type Proxy struct {
-	cfg       Config
-	timeouts  Timeouts
-	log       *slog.Logger
-	errLog    *log.Logger
-	pages     *template.Template
-	transport *http.Transport
-	upstreams upstreams // the fast path's connection pools
-	buffers   *bufferPool
-	loginURL  *url.URL // nil when Config.LoginURL is ""
-	table     atomic.Pointer[table]
-	inflight  inflight
+	cfg         Config
+	timeouts    Timeouts
+	log         *slog.Logger
+	errLog      *log.Logger
+	pages       *template.Template
+	transport   *http.Transport
+	upstreams   upstreams // the fast path's connection pools
+	buffers     *bufferPool
+	loginURL    *url.URL     // nil when Config.LoginURL is ""
+	appSessions *appSessions // nil when Config.Sessions is nil
+	cookies     cookieFilter // Hearth's cookies, never forwarded
+	table       atomic.Pointer[table]
+	inflight    inflight
 
 	httpLn, httpsLn            net.Listener
 	httpSrv, httpsSrv, portSrv *http.Server
@@ -168,6 +172,10 @@ func New(cfg Config) (*Proxy, error) {
 		}
 		p.loginURL = u
 	}
+	if cfg.Sessions != nil {
+		p.appSessions = newAppSessions(cfg.Sessions, time.Now)
+	}
+	p.cookies = newCookieFilter(cfg.SessionCookie)
 	if (cfg.Own == nil) != (cfg.OwnHost == nil) {
 		return nil, errors.New("config.Own and config.OwnHost: set both or neither")
 	}

@@ -43,8 +43,13 @@ type Route struct {
 	// StateUpdating. Any state but running shows the friendly page (HTTP 503
 	// with Retry-After).
 	State string
-	// Protected routes pass only requests that Config.Authorize accepts.
+	// Protected routes pass only browsers signed in to Hearth, through the
+	// handoff of Config.Sessions; they answer AuthPath themselves.
 	Protected bool
+	// AuthScope is what a protected route's tickets and cookies are bound
+	// to (default ID): routes that serve the same thing share one, so one
+	// sign-in opens it under each of its names.
+	AuthScope string
 	// MaxUploadBytes limits request bodies (0 = DefaultMaxUploadBytes).
 	// Bodies are counted as they stream; a bigger one gets 413.
 	MaxUploadBytes int64

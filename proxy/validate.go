@@ -59,6 +59,9 @@ func validateRoutes(routes []Route, reserved map[int]string) error {
 			add(fieldErr(f+".id", "%q is also the id of routes[%d]", r.ID, j))
 		}
 		ids[r.ID] = i
+		if r.AuthScope != "" {
+			add(checkID(f+".authScope", r.AuthScope))
+		}
 		if len(r.Title) > maxTitleLen || !utf8.ValidString(r.Title) || strings.IndexFunc(r.Title, unicode.IsControl) >= 0 {
 			add(fieldErr(f+".title", "must be valid UTF-8 text of at most %d bytes without control characters", maxTitleLen))
 		}

@@ -29,6 +29,8 @@ func TestValidateRoutes(t *testing.T) {
 		{"empty id", with(func(r *Route) { r.ID = "" }), "routes[0].id"},
 		{"id with slash", with(func(r *Route) { r.ID = "a/b" }), "routes[0].id"},
 		{"duplicate id", []Route{ok(), with(func(r *Route) { r.Hosts = []string{"other.hearth.local"} })[0]}, "routes[1].id"},
+		{"valid auth scope", with(func(r *Route) { r.Protected, r.AuthScope = true, "hello" }), ""},
+		{"auth scope with semicolon", with(func(r *Route) { r.Protected, r.AuthScope = true, "a;b" }), "routes[0].authScope"},
 		{"control character in title", with(func(r *Route) { r.Title = "a\nb" }), "routes[0].title"},
 		{"no host and no port", with(func(r *Route) { r.Hosts = nil }), "routes[0].hosts"},
 		{"uppercase host", with(func(r *Route) { r.Hosts = []string{"Hello.hearth.local"} }), "routes[0].hosts[0]"},

@@ -22,6 +22,8 @@ type browser struct {
 	srv  *httptest.Server
 	c    *http.Client
 	last string // the last page's body
+
+	lastLocation string // the last response's Location header
 }
 
 func newBrowser(t *testing.T, u *UI, tlsServer bool) *browser {
@@ -52,6 +54,7 @@ func (b *browser) do(req *http.Request) *http.Response {
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	b.last = string(body)
+	b.lastLocation = resp.Header.Get("Location")
 	return resp
 }
 

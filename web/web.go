@@ -48,6 +48,11 @@ type UI struct {
 	// wait for their TOTP code.
 	pendingMu sync.Mutex
 	pending   map[string]pendingLogin
+
+	// ticketsMu guards tickets: one-time tickets of the app sign-in
+	// handoff (appauth.go), by ticket.
+	ticketsMu sync.Mutex
+	tickets   map[string]appTicket
 }
 
 var _ http.Handler = (*UI)(nil)
@@ -60,7 +65,7 @@ func New(cfg Config) (*UI, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	u := &UI{cfg: cfg, backend: cfg.Backend, log: cfg.Logger.With("component", "web"), pending: map[string]pendingLogin{}}
+	u := &UI{cfg: cfg, backend: cfg.Backend, log: cfg.Logger.With("component", "web"), pending: map[string]pendingLogin{}, tickets: map[string]appTicket{}}
 	rand.Read(u.key[:])
 	u.mux = u.routes()
 	return u, nil
@@ -94,6 +99,7 @@ func (u *UI) routes() *http.ServeMux {
 	m.HandleFunc("POST /signin", u.signin)
 	m.HandleFunc("POST /signin/totp", u.signinTOTP)
 	m.HandleFunc("POST /signout", u.signout)
+	m.HandleFunc("GET /auth/app", u.appAuth)
 
 	m.HandleFunc("GET /setup", u.setupResume)
 	m.HandleFunc("GET /setup/{step}", u.setupPage)

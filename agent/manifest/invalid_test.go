@@ -157,6 +157,8 @@ func TestValidateInvalid(t *testing.T) {
 		{"screenshot twice", []op{{"screenshots[1]", "https://example.net/screenshots/1.png"}}, []string{"screenshots[1]"}, "listed twice"},
 		{"unknown category", []op{{"category", "games"}}, []string{"category"}, `"games" is not one of`},
 		{"website with credentials", []op{{"website", "https://me:pw@example.net"}}, []string{"website"}, "credentials"},
+		{"protected without a web entry", []op{{"protected", true}, {"services.web.httpPort", nil}}, []string{"protected"}, "needs a web entry"},
+		{"protected as a string", []op{{"protected", "yes"}}, []string{"protected"}, "must be true or false"},
 		{"notes with control character", []op{{"postInstallNotes", "a\x00b"}}, []string{"postInstallNotes"}, "control characters"},
 
 		// services and images

@@ -53,6 +53,9 @@ type Manifest struct {
 	PostInstallNotes string `json:"postInstallNotes,omitempty"`
 	// Backup says how to take a consistent copy of the app's data.
 	Backup *Backup `json:"backup,omitempty"`
+	// Protected says the app has no login of its own: Hearth's sign-in
+	// guards its web entry (docs/proxy.md, "Apps behind Hearth's login").
+	Protected bool `json:"protected,omitempty"`
 }
 
 // Service is one container of an app.

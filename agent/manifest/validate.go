@@ -38,6 +38,9 @@ func (m *Manifest) Validate() error {
 	m.validateResources(&l)
 	m.validateSettings(&l)
 	m.validateBackup(&l)
+	if _, _, ok := m.HTTPService(); m.Protected && !ok {
+		l.add("protected", "needs a web entry: no service has an httpPort")
+	}
 	return l.err()
 }
 

@@ -92,8 +92,10 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	access := accesslog.New(filepath.Join(cfg.stateDir, "logs", "access"), 10<<20, 3, log)
 	defer access.Close()
 	uiHandler := &lateHandler{} // the web UI, made once the agent is
+	uiSessions := &lateSessions{}
 	px, err := proxy.New(proxy.Config{HTTPAddr: cfg.httpAddr, HTTPSAddr: cfg.httpsAddr, PortBind: cfg.portBind, Certs: certMgr,
-		Own: uiHandler, OwnHost: ownHost(uiHosts(cfg.boxName)), AccessLog: access.Write, Logger: log})
+		Own: uiHandler, OwnHost: ownHost(uiHosts(cfg.boxName)), AccessLog: access.Write, Logger: log,
+		Sessions: uiSessions, LoginURL: appLoginURL(cfg.boxName, cfg.httpAddr), SessionCookie: "hearth_session"})
 	if err != nil {
 		return err
 	}
@@ -172,6 +174,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 	uiHandler.set(ui)
+	uiSessions.set(ui)
 	uiLn, err := uiListener(cfg.ui)
 	if err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hearthbox/hearth/proxy"
 	"github.com/hearthbox/hearth/proxy/lanca"
 	"github.com/hearthbox/hearth/web"
 )
@@ -62,6 +63,41 @@ func (l *lateHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Retry-After", "2")
 	http.Error(w, "Hearth is starting.", http.StatusServiceUnavailable)
+}
+
+// lateSessions lets the proxy, made before the UI, check Hearth sessions
+// through the UI (web.UI is the proxy.Sessions); until the UI is made, every
+// ticket and session is refused.
+type lateSessions struct {
+	s atomic.Pointer[web.UI]
+}
+
+var _ proxy.Sessions = (*web.UI)(nil)
+
+func (l *lateSessions) set(u *web.UI) { l.s.Store(u) }
+
+// RedeemTicket is the UI's, or a refusal before the UI is made.
+func (l *lateSessions) RedeemTicket(ctx context.Context, app, ticket string) (string, bool) {
+	if u := l.s.Load(); u != nil {
+		return u.RedeemTicket(ctx, app, ticket)
+	}
+	return "", false
+}
+
+// SessionValid is the UI's, or false before the UI is made.
+func (l *lateSessions) SessionValid(ctx context.Context, session string) bool {
+	u := l.s.Load()
+	return u != nil && u.SessionValid(ctx, session)
+}
+
+// appLoginURL is the UI's handoff for protected apps: on the box's own
+// name, served by the proxy's HTTP port (httpAddr, ":80" by default).
+func appLoginURL(boxName, httpAddr string) string {
+	host := boxName + ".local"
+	if _, port, err := net.SplitHostPort(httpAddr); err == nil && port != "80" && port != "" {
+		host = net.JoinHostPort(host, port)
+	}
+	return "http://" + host + "/auth/app"
 }
 
 // newUI makes the web UI over the backend.

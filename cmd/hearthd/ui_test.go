@@ -52,3 +52,18 @@ func TestLateHandler(t *testing.T) {
 		t.Errorf("got %d after set, want the UI's 418", rec.Code)
 	}
 }
+
+// The proxy sends browsers to the UI's handoff on the box's own name.
+func TestAppLoginURL(t *testing.T) {
+	for _, c := range []struct{ addr, want string }{
+		{":80", "http://home.local/auth/app"},
+		{"", "http://home.local/auth/app"},
+		{"127.0.0.1:8880", "http://home.local:8880/auth/app"},
+	} {
+		t.Run(c.addr, func(t *testing.T) {
+			if got := appLoginURL("home", c.addr); got != c.want {
+				t.Errorf("got %q, want %q", got, c.want)
+			}
+		})
+	}
+}

@@ -104,8 +104,12 @@ func waitOK(t *testing.T, m *Machine, url string, timeout time.Duration) float64
 	deadline := time.Now().Add(timeout)
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
-	last := "no answer"
+	last, panicked := "no answer", false
 	for range tick.C {
+		if !panicked && strings.Contains(m.Serial(), "Kernel panic") {
+			panicked = true
+			t.Logf("the guest kernel panicked %.0f s after qemu started; it reboots (panic=10):\n%s", time.Since(m.Started).Seconds(), tail(m.Serial(), 2500))
+		}
 		resp, err := c.Get(url)
 		if err == nil {
 			resp.Body.Close()
@@ -163,6 +167,10 @@ func logBootAnalysis(t *testing.T, m *Machine, n int) {
 	for {
 		if a := bootAnalysis(m.Serial()); a != "" {
 			t.Logf("boot %d, systemd-analyze:\n%s", n, a)
+			// hearthd looks for the factory-reset marker there.
+			if !strings.Contains(a, "boot partition: vfat") {
+				t.Errorf("boot %d: the boot partition is not mounted at /boot/firmware (want \"boot partition: vfat\" above)", n)
+			}
 			return
 		}
 		if time.Now().After(deadline) {
