@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"github.com/hearthbox/hearth/ddns/provider/internal/dnsname"
 	"github.com/hearthbox/hearth/ddns/provider/internal/httpapi"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -83,46 +82,12 @@ func (e *APIError) Unwrap() error {
 // baseURL returns the checked API root: https, or http to a loopback address
 // (for tests), without query or fragment.
 func (p *Provider) baseURL() (*url.URL, error) {
-	raw := p.BaseURL
-	if raw == "" {
-		raw = DefaultBaseURL
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, fmt.Errorf("field BaseURL %q: %v: %w", raw, err, ErrInvalid)
-	}
-	if u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("field BaseURL %q: want scheme://host/path without user, query or fragment: %w", raw, ErrInvalid)
-	}
-	switch {
-	case u.Scheme == "https":
-	case u.Scheme == "http" && isLoopback(u.Hostname()):
-	default:
-		return nil, fmt.Errorf("field BaseURL %q: want https (http only to a loopback address): %w", raw, ErrInvalid)
-	}
-	u.Path = strings.TrimSuffix(u.Path, "/")
-	return u, nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return httpapi.BaseURL(p.BaseURL, DefaultBaseURL)
 }
 
 // checkToken checks that the token is present and fits in a header.
 func (p *Provider) checkToken() error {
-	if p.Token == "" {
-		return fmt.Errorf("field Token is empty: %w", ErrInvalid)
-	}
-	for _, c := range p.Token {
-		if c <= ' ' || c == 0x7f {
-			return fmt.Errorf("field Token has a space or control character: %w", ErrInvalid)
-		}
-	}
-	return nil
+	return httpapi.HeaderToken("Token", p.Token)
 }
 
 // call sends one request to path (below the API root) and decodes a 2xx
